@@ -1,0 +1,1 @@
+"""Grading clusters: a coordinator and workers, behind one small interface."""

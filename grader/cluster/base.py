@@ -1,0 +1,63 @@
+"""The interface every grading-cluster backend implements (`local`, `docker`).
+
+A cluster is started once and serves many jobs. Each job gets its own copy of
+the loaded lab (a database cloned from a template on every node), so jobs never
+see each other's writes, and the copy is dropped when the job ends.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from grader.lab import Lab
+from grader.trace import EngineInfo
+
+
+@dataclass(frozen=True)
+class Node:
+    role: str  # "coordinator", "worker1", "worker2", "worker3"
+    host: str
+    port: int
+
+
+@dataclass(frozen=True)
+class JobDatabase:
+    """One job's private copy of the lab, on every node."""
+
+    name: str
+    student_dsn: str  # coordinator, as the lab's non-superuser role that owns the tables
+    admin_dsn: str  # coordinator, as a superuser: for the grader's own cleanup only
+
+
+class Cluster(ABC):
+    """A running coordinator + workers. Implementations must be safe to reuse across jobs."""
+
+    @abstractmethod
+    def engine_info(self) -> EngineInfo: ...
+
+    @abstractmethod
+    def nodes(self) -> list[Node]: ...
+
+    @abstractmethod
+    def prepare_lab(self, lab: Lab) -> None:
+        """Load and distribute the lab into a template database, once per lab version."""
+
+    @abstractmethod
+    def new_job(self, lab: Lab, job_id: str) -> JobDatabase:
+        """A fresh copy of the prepared lab for one job."""
+
+    @abstractmethod
+    def end_job(self, job: JobDatabase) -> None:
+        """Drop the job's copies and clear what it may have left: sessions, prepared
+        transactions. Must succeed even after a job that failed half-way."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop what this object started."""
+
+    def __enter__(self) -> Cluster:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

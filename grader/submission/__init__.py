@@ -1,0 +1,1 @@
+"""Reading what a student wrote: markdown answers, pasted psql output, SQL text."""
