@@ -74,6 +74,19 @@ class HistoryRules(BaseModel):
 
     protected_paths: list[str] = Field(default_factory=lambda: ["solutions/"])
     text_only: bool = True  # results pasted as text, not screenshots
+    # Points taken once per submission, for a protected file that differs from the template
+    # and for images where text was asked for; 0 flags it for a person to decide.
+    protected_penalty: float = Field(default=0.0, ge=0)
+    screenshot_penalty: float = Field(default=0.0, ge=0)
+    # "One commit at 23:58 with everything done = suspicious": the final commit adds at least
+    # dump_share of the answer lines within dump_window_minutes of the deadline, or a single
+    # commit holds answers to dump_min_parts parts or more.
+    dump_share: float = Field(default=0.7, gt=0, le=1)
+    dump_window_minutes: float = Field(default=120.0, ge=0)
+    dump_min_parts: int = Field(default=3, ge=1)
+    # Recorded push time against the committer date a student's machine wrote.
+    clock_skew_minutes: float = Field(default=5.0, ge=0)  # committed after its push: impossible
+    backdate_hours: float = Field(default=24.0, ge=0)  # committed this long before a late push
 
 
 class Lab(BaseModel):
