@@ -5,8 +5,10 @@ Nested groups use a double underscore: GRADER_LIMITS__STATEMENT_SECONDS=5.
 
 from __future__ import annotations
 
+import tempfile
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,18 +32,36 @@ class LocalCluster(BaseModel):
     """The embedded default: PostgreSQL nodes started from the installed server binaries."""
 
     pg_bin_dir: Path | None = None  # None: found with pg_config / the Debian layout
-    base_dir: Path = Path.home() / ".cache" / "sql-lab-grader" / "clusters"
+    # Under the temp dir, not $HOME: nodes run as os_user, who cannot enter root's home.
+    base_dir: Path = Path(tempfile.gettempdir()) / "sql-lab-grader" / "clusters"
     os_user: str = "postgres"  # PostgreSQL refuses to run as root; nodes run as this user
     workers: int = 3
     first_port: int = 0  # 0: pick free ports
+    # "auto": Citus when its extension is installed beside the server binaries; "on": Citus
+    # required (start fails without it); "off": plain PostgreSQL even where Citus is installed
+    citus: Literal["auto", "on", "off"] = "auto"
 
 
 class DockerCluster(BaseModel):
+    """Grading clusters as containers on an internal network (see docs/docker.md)."""
+
     image: str = "citusdata/citus:12.1"
+    workers: int = 3  # the students' cluster: citus_master and citus_worker1..3
     pool_size: int = 2
-    memory: str = "1g"
+    memory: str = "1g"  # per node; PGDATA lives in tmpfs, which counts against it
     cpus: float = 1.0
     pids_limit: int = 256
+    tmpfs_size: str = "512m"  # PGDATA of one node
+    read_only_root: bool = True
+    # The grading worker's own container (name or id) when it runs in one: it is attached to
+    # each cluster's internal network, so nothing is published.
+    worker_container: str = ""
+    # A worker on the host instead: opt in to publishing every node on 127.0.0.1, random ports.
+    publish_loopback: bool = False
+    start_timeout_seconds: float = 120.0
+    lease_timeout_seconds: float = 60.0  # a job waits this long for a free cluster
+    heartbeat_seconds: float = 30.0  # how often a worker says its clusters are still in use
+    reap_after_seconds: float = 600.0  # an owner silent this long has its clusters removed
 
 
 class GitHubApp(BaseModel):
@@ -51,6 +71,26 @@ class GitHubApp(BaseModel):
     webhook_secret: SecretStr = SecretStr("")
     api_url: str = "https://api.github.com"
     clone_url_base: str = "https://github.com"
+
+
+class Service(BaseModel):
+    """The webhook service and its Celery workers (see docs/github-app.md)."""
+
+    # TOML file of assignments, synced into the store when the api or a worker starts
+    assignments_file: Path | None = None
+    check_name: str = "SQL lab grade"
+    # Per-repository routing: a repository always lands in the same one of these queues, so a
+    # burst from one repository waits behind itself while the worker rotates between queues.
+    shard_queues: int = 8
+    # Redis hands an unacknowledged task out again after this long (how a task whose worker
+    # died is recovered). Keep it above clone + job time: a copy of a task still running finds
+    # its run locked and stops, but it is wasted work.
+    visibility_timeout_seconds: int = 3600
+    clone_seconds: float = 120.0
+    github_retries: int = 6  # with exponential backoff, for GitHub's own errors
+    error_retries: int = 2  # a run whose report is `error` (infrastructure) is retried this often
+    retry_backoff_seconds: float = 30.0  # first delay; doubled on every retry
+    work_dir: Path | None = None  # where clones are made; None: the system temp dir
 
 
 class Dashboard(BaseModel):
@@ -76,6 +116,7 @@ class Settings(BaseSettings):
     docker: DockerCluster = Field(default_factory=DockerCluster)
     github: GitHubApp = Field(default_factory=GitHubApp)
     dashboard: Dashboard = Field(default_factory=Dashboard)
+    service: Service = Field(default_factory=Service)
 
 
 @lru_cache(maxsize=1)

@@ -44,6 +44,8 @@ class ExerciseRun(BaseModel):
     statements: list[StatementOutcome] = Field(default_factory=list)
     probes: dict[str, StatementOutcome] = Field(default_factory=dict)  # rubric probe -> outcome
     limit: str | None = None  # a limit that stopped the exercise, with its value
+    # the exercise left a transaction block open (or failed): the runner rolled it back
+    rolled_back_open_transaction: bool = False
     elapsed_ms: float = 0.0
 
 
@@ -61,6 +63,7 @@ class EngineInfo(BaseModel):
 class RunTrace(BaseModel):
     engine: EngineInfo
     exercises: dict[str, ExerciseRun] = Field(default_factory=dict)
+    nodes: dict[str, str] = Field(default_factory=dict)  # "host:port" -> role, for plans
     infrastructure_error: str | None = None  # set: the run is `error`, to be retried
     limit: str | None = None  # the job-wide limit, if it fired
     elapsed_ms: float = 0.0

@@ -1,0 +1,238 @@
+"""A lab's template database on every node, and per-job copies of it.
+
+Written against DSNs only, so any backend that can reach its nodes (local processes,
+containers) reuses it. The template is loaded once per lab version, then locked: a
+database can only be copied while nobody is connected to it, and Citus keeps sessions
+open (its maintenance daemon, cached worker connections) unless connections are refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from grader.cluster import node_sql
+from grader.cluster.base import JobDatabase, Node
+from grader.cluster.lab_role import LAB_ROLE, ensure_role, reset_defaults
+from grader.cluster.lab_setup import load_template
+from grader.errors import InfrastructureError
+from grader.lab import Lab
+from grader.settings import Limits
+
+AdminDsn = Callable[[Node, str], str]  # (node, database) -> a superuser DSN
+Conn = psycopg.Connection[tuple[object, ...]]
+
+_MAINTENANCE_DB = "postgres"
+_READY = "ready"  # the coordinator template's comment once it is loaded and locked
+_PREPARE_LOCK = 7_316_220  # advisory lock key: one template build at a time per cluster
+
+
+class LabDatabases:
+    def __init__(
+        self,
+        nodes: Sequence[Node],
+        admin_dsn: AdminDsn,
+        *,
+        coordinator_address: tuple[str, int],  # as the workers reach it
+        worker_addresses: Sequence[tuple[str, int]],  # as the coordinator reaches them
+        has_citus: bool,
+        limits: Limits,
+        role: str = LAB_ROLE,
+    ) -> None:
+        self.nodes = list(nodes)  # the coordinator first
+        self._admin_dsn = admin_dsn
+        self._coordinator_address = coordinator_address
+        self._worker_addresses = list(worker_addresses)
+        self.has_citus = has_citus
+        self._limits = limits
+        self.role = role
+        self._ready: set[str] = set()  # templates known loaded and locked
+
+    @property
+    def coordinator(self) -> Node:
+        return self.nodes[0]
+
+    def template_name(self, lab: Lab) -> str:
+        digest = hashlib.sha256()
+        for part in (lab.id, lab.version, self.role, str(self.has_citus)):
+            digest.update(part.encode() + b"\0")
+        for path in (lab.setup.schema_sql, lab.setup.distribute_sql, lab.setup.seed_sql):
+            digest.update(lab.read(path).encode() + b"\0")
+        return f"lab_{_slug(lab.id, 30)}_{digest.hexdigest()[:10]}"
+
+    def prepare(self, lab: Lab) -> str:
+        """Build the lab's template on every node unless it is already there, ready."""
+        template = self.template_name(lab)
+        with self.admin(self.coordinator, _MAINTENANCE_DB) as lock_conn:
+            lock_conn.execute("SELECT pg_advisory_lock(%s)", [_PREPARE_LOCK])
+            with self._maintenance_sessions() as sessions:
+                for _, conn in sessions:
+                    ensure_role(conn, self.role)
+                    reset_defaults(conn, self.role, self._limits)
+            if not self._is_ready(template):
+                for node in self.nodes:
+                    self._drop(node, template)
+                load_template(self, lab, template)
+                self._lock(template)
+        self._ready.add(template)
+        return template
+
+    def new_job(self, lab: Lab, job_id: str) -> JobDatabase:
+        template = self.template_name(lab)
+        if template not in self._ready and not self._is_ready(template):
+            raise InfrastructureError(f"lab {lab.id} is not prepared on this cluster")
+        self._ready.add(template)
+        job = self._job(job_database_name(job_id))
+        self.end_job(job)  # a retried job starts from a clean copy
+        try:
+            # Side by side: each node copies on its own server, so the wall time is one copy.
+            with ThreadPoolExecutor(max_workers=len(self.nodes)) as pool:
+                list(pool.map(lambda node: self._copy(node, template, job.name), self.nodes))
+        except BaseException:
+            self.end_job(job)
+            raise
+        return job
+
+    def end_job(self, job: JobDatabase) -> None:
+        """Clear what the job left on every node, then drop its copies. Idempotent."""
+        with self._maintenance_sessions() as sessions:
+            for attempt in range(3):
+                try:
+                    self._drop_job(sessions, job.name)
+                    break
+                except psycopg.errors.ObjectInUse as exc:  # prepared again in between
+                    if attempt == 2:
+                        raise InfrastructureError(f"could not drop {job.name}: {exc}") from exc
+            for _, conn in sessions:
+                reset_defaults(conn, self.role, self._limits)
+
+    def _drop_job(self, sessions: list[tuple[Node, Conn]], name: str) -> None:
+        """Connections are refused on every node before any copy is dropped: each node's
+        Citus maintenance daemon connects to all the others, and while it can, it keeps
+        reopening sessions that make DROP DATABASE wait."""
+        ident = sql.Identifier(name)
+        present = []
+        for node, conn in sessions:
+            exists = node_sql.exists(conn, name)
+            if exists:  # a previous attempt may have left it closed
+                conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS true").format(ident))
+                node_sql.terminate_sessions(conn, name)
+            self._rollback_prepared(node, conn, name)
+            if exists:
+                conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(ident))
+                present.append(conn)
+        for conn in present:
+            node_sql.settle(conn, name)
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(ident))
+
+    @contextmanager
+    def _maintenance_sessions(self) -> Iterator[list[tuple[Node, Conn]]]:
+        """One superuser session per node, for the few statements a job's start or end needs."""
+        with ExitStack() as stack:
+            yield [
+                (node, stack.enter_context(self.admin(node, _MAINTENANCE_DB)))
+                for node in self.nodes
+            ]
+
+    def role_dsn(self, database: str) -> str:
+        return make_conninfo(self._admin_dsn(self.coordinator, database), user=self.role)
+
+    def register_workers(self, conn: Conn) -> None:
+        host, port = self._coordinator_address
+        conn.execute("SELECT citus_set_coordinator_host(%s, %s)", [host, port])
+        for host, port in self._worker_addresses:
+            conn.execute("SELECT citus_add_node(%s, %s)", [host, port])
+
+    def _job(self, name: str) -> JobDatabase:
+        return JobDatabase(
+            name=name,
+            student_dsn=self.role_dsn(name),
+            admin_dsn=self._admin_dsn(self.coordinator, name),
+        )
+
+    @contextmanager
+    def admin(self, node: Node, database: str) -> Iterator[Conn]:
+        dsn = self._admin_dsn(node, database)
+        try:
+            conn = psycopg.connect(dsn, autocommit=True, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            raise InfrastructureError(f"cannot reach {node.role} ({database}): {exc}") from exc
+        with conn:
+            yield conn
+
+    def _is_ready(self, template: str) -> bool:
+        with self.admin(self.coordinator, _MAINTENANCE_DB) as conn:
+            row = conn.execute(
+                "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s",
+                [template],
+            ).fetchone()
+        if row is None or row[0] != _READY:
+            return False
+        for node in self.nodes[1:]:
+            with self.admin(node, _MAINTENANCE_DB) as conn:
+                if not node_sql.exists(conn, template):
+                    return False
+        return True
+
+    def _drop(self, node: Node, database: str) -> None:
+        with self.admin(node, _MAINTENANCE_DB) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database))
+            )
+
+    def _lock(self, template: str) -> None:
+        """Refuse connections to the template on every node, then end the sessions Citus
+        keeps there: each node's maintenance daemon reconnects to the others while it can."""
+        ident = sql.Identifier(template)
+        with self._maintenance_sessions() as sessions:
+            for _, conn in sessions:
+                conn.execute(sql.SQL("ALTER DATABASE {} ALLOW_CONNECTIONS false").format(ident))
+            for _, conn in sessions:
+                node_sql.settle(conn, template)
+            coordinator = sessions[0][1]
+            coordinator.execute(
+                sql.SQL("COMMENT ON DATABASE {} IS {}").format(ident, sql.Literal(_READY))
+            )
+
+    def _copy(self, node: Node, template: str, name: str) -> None:
+        create = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(template)
+        )
+        with self.admin(node, _MAINTENANCE_DB) as conn:
+            deadline = time.monotonic() + node_sql.SETTLE_SECONDS
+            while True:
+                try:
+                    conn.execute(create)
+                    return
+                except psycopg.errors.ObjectInUse:
+                    # "source database is being accessed by other users": a session that
+                    # was ending as the template was locked; it goes away on its own.
+                    if time.monotonic() > deadline:
+                        raise
+                    node_sql.terminate_sessions(conn, template)
+                    time.sleep(0.1)
+
+    def _rollback_prepared(self, node: Node, conn: Conn, database: str) -> None:
+        """Prepared transactions live per node, not per database, and block DROP DATABASE.
+        Those of the lab role are cleared wherever they are: their fixed gids (the lab's
+        'mediAI_emergency_yuki_001') would otherwise refuse every later job's PREPARE."""
+        for db, gids in node_sql.prepared_transactions(conn, database, self.role).items():
+            with self.admin(node, db) as db_conn:
+                node_sql.rollback_prepared(db_conn, gids)
+
+
+def job_database_name(job_id: str) -> str:
+    digest = hashlib.sha256(job_id.encode()).hexdigest()[:8]
+    return f"job_{_slug(job_id, 40)}_{digest}"
+
+
+def _slug(text: str, length: int) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:length] or "x"
