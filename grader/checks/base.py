@@ -1,0 +1,71 @@
+"""What a check sees and what it answers. Checks are pure: they read the submission,
+the engine's trace and the reference trace, and return a score in [0, 1] with findings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from grader.findings import Finding, Severity
+from grader.lab import CheckSpec, Exercise, Lab
+from grader.submission.model import ExerciseAnswer
+from grader.trace import EngineInfo, ExerciseRun
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    lab: Lab
+    exercise: Exercise
+    answer: ExerciseAnswer | None
+    template: ExerciseAnswer | None  # the same exercise in the untouched template
+    student: ExerciseRun | None
+    reference: ExerciseRun | None
+    engine: EngineInfo | None
+    exercise_file: str
+    nodes: dict[str, str] = field(default_factory=dict)  # "host:port" -> role
+
+    def finding(
+        self,
+        code: str,
+        message: str,
+        *,
+        severity: Severity = Severity.ERROR,
+        line: int | None = None,
+        detail: str | None = None,
+    ) -> Finding:
+        """A finding anchored in this exercise; without a line, at its heading."""
+        if line is None and self.answer is not None:
+            line = self.answer.heading_line
+        return Finding(
+            code=code,
+            message=message,
+            severity=severity,
+            exercise=self.exercise.id,
+            file=self.exercise_file if line is not None else None,
+            line=line,
+            detail=detail,
+        )
+
+    @property
+    def first_sql_line(self) -> int | None:
+        if self.answer is not None and self.answer.sql:
+            return self.answer.sql[0].line
+        return None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    score: float  # share of the check's weight earned, 0..1
+    findings: list[Finding] = field(default_factory=list)
+    manual_review: bool = False
+
+    @staticmethod
+    def full(*findings: Finding, manual_review: bool = False) -> CheckResult:
+        return CheckResult(1.0, list(findings), manual_review)
+
+    @staticmethod
+    def none(*findings: Finding) -> CheckResult:
+        return CheckResult(0.0, list(findings))
+
+
+Check = Callable[[CheckContext, CheckSpec], CheckResult]
