@@ -9,11 +9,13 @@ field separators carry a random nonce: a commit message cannot forge them.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import secrets
 import shutil
 import subprocess
+import tarfile
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -236,3 +238,20 @@ def read_snapshot(
     data = _blobs(repo, [blobs[p] for p in keep], max_bytes)
     contents = {p: d for p, d in zip(keep, data, strict=True) if d is not None}
     return Snapshot(paths=frozenset(blobs), contents=contents, sha=sha)
+
+
+def export_tree(repo: Path, sha: str, dest: Path) -> None:
+    """The files of commit `sha` written under `dest`, without checking anything out.
+
+    Goes through `git archive` and tarfile's "data" filter, so a hostile tree cannot
+    write outside `dest` (absolute paths, `..`, links pointing out are refused)."""
+    if not _SHA.fullmatch(sha):
+        raise GitError(f"{sha!r} is not a commit id")
+    archive = _git(repo, "archive", "--format=tar", sha)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+
+
+def head_commit(repo: Path) -> str | None:
+    """The commit checked out in `repo`; None in a repository without commits."""
+    return _resolve(repo, "HEAD")

@@ -1,0 +1,90 @@
+"""How fast a job gets a fresh lab state, and how long a whole submission takes to grade.
+
+Measured side by side in one run on the embedded `local` backend, so the ratio holds
+on whatever machine runs it:
+
+    .venv/bin/python bench/fresh_state.py [--rounds 5] [--citus auto|on|off]
+
+1. template copy: a started cluster, the lab loaded once into a template; each job
+   is CREATE DATABASE ... TEMPLATE on every node, then dropped (what grading uses).
+2. cold cluster: each job starts 4 new nodes, loads and distributes the lab, stops.
+3. a whole submission: the complete example graded end to end on a warm session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+
+from rich.console import Console
+from rich.table import Table
+
+from grader.cluster.local import LocalCluster
+from grader.lab import default_lab_path, load_lab
+from grader.pipeline import GradingSession
+from grader.settings import Settings
+
+
+def timed(fn: Callable[[], object], rounds: int) -> list[float]:
+    out = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--citus", choices=["auto", "on", "off"], default="auto")
+    args = parser.parse_args()
+    console = Console()
+    settings = Settings()
+    settings.local.citus = args.citus
+    lab = load_lab(default_lab_path())
+
+    def cold() -> None:
+        cluster = LocalCluster.start(settings.local, settings.limits)
+        try:
+            cluster.prepare_lab(lab)
+            cluster.end_job(cluster.new_job(lab, f"bench_{uuid.uuid4().hex[:8]}"))
+        finally:
+            cluster.close()
+
+    with console.status("Cold cluster per job..."):
+        cold_times = timed(cold, args.rounds)
+
+    with GradingSession.open(settings, lab) as session:
+        cluster = session.cluster
+        engine = cluster.engine_info()
+
+        def copy() -> None:
+            cluster.end_job(cluster.new_job(lab, f"bench_{uuid.uuid4().hex[:8]}"))
+
+        with console.status("Template copy per job..."):
+            copy_times = timed(copy, args.rounds)
+        example = lab.root / "examples" / "complete"
+        session.reference()  # computed once per session in real use: keep it out of the timing
+        with console.status("Grading the complete example..."):
+            grade_times = timed(lambda: session.grade_checkout(example), args.rounds)
+
+    copy_med, cold_med = statistics.median(copy_times), statistics.median(cold_times)
+    table = Table(title=f"{args.rounds} rounds each; PostgreSQL {engine.postgres_version}"
+                  + (f", Citus {engine.citus_version}" if engine.citus_version else ", no Citus"))
+    for col in ("what", "median", "min", "max"):
+        table.add_column(col, justify="left" if col == "what" else "right")
+    for name, times in (("fresh state: template copy", copy_times),
+                        ("fresh state: cold cluster", cold_times),
+                        ("grade the complete example", grade_times)):
+        table.add_row(name, *(f"{v * 1000:.0f} ms" for v in
+                              (statistics.median(times), min(times), max(times))))
+    console.print(table)
+    console.print(f"cold cluster / template copy = {cold_med / copy_med:.1f}x")
+
+
+if __name__ == "__main__":
+    main()

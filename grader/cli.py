@@ -1,0 +1,174 @@
+"""`grader`: grade one submission or a whole class on the embedded default cluster."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from grader.class_grading import find_submissions, write_scores_csv
+from grader.errors import GraderError
+from grader.history.deadline import DeadlinePolicy
+from grader.lab import default_lab_path, load_lab
+from grader.pipeline import GradingSession
+from grader.render import markdown as md_render
+from grader.render import terminal
+from grader.render.summary import headline
+from grader.report import Report, RunStatus
+from grader.settings import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
+console = Console()
+errors = Console(stderr=True)
+
+Backend = Annotated[str | None, typer.Option(help="Grading cluster: local (default) or docker.")]
+Deadline = Annotated[
+    datetime | None,
+    typer.Option(
+        formats=["%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d %H:%M%z"],
+        help="Deadline with its UTC offset, e.g. 2026-12-01T23:59+0100. Clones are then "
+        "graded at their last commit before it.",
+    ),
+]
+Grace = Annotated[int, typer.Option(help="Grace period after the deadline, in minutes.")]
+LatePenalty = Annotated[float, typer.Option(help="Points deducted per started day late.")]
+LabDir = Annotated[
+    Path | None, typer.Option(help="Lab bundle folder (default: the bundled MediAI lab).")
+]
+
+
+def _settings(backend: str | None, lab_dir: Path | None) -> Settings:
+    overrides: dict[str, object] = {}
+    if backend:
+        overrides["backend"] = backend
+    if lab_dir:
+        overrides["lab_dir"] = lab_dir
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _policy(deadline: datetime | None, grace: int, late_penalty: float) -> DeadlinePolicy | None:
+    if deadline is None:
+        return None
+    return DeadlinePolicy(
+        deadline=deadline, grace=timedelta(minutes=grace), late_penalty_per_day=late_penalty
+    )
+
+
+def _open(settings: Settings) -> GradingSession:
+    lab = load_lab(settings.lab_dir or default_lab_path())
+    with console.status(
+        f"Starting a {settings.backend} grading cluster and loading {lab.title}..."
+    ):
+        return GradingSession.open(settings, lab)
+
+
+@app.command("grade")
+def grade_one(
+    path: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="A student's clone.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    as_markdown: Annotated[
+        bool, typer.Option("--markdown", help="Print the report as markdown.")
+    ] = False,
+    deadline: Deadline = None,
+    grace: Grace = 0,
+    late_penalty: LatePenalty = 0.0,
+    backend: Backend = None,
+    lab_dir: LabDir = None,
+) -> None:
+    """Grade one submission and print its report."""
+    policy = _policy(deadline, grace, late_penalty)
+    try:
+        with _open(_settings(backend, lab_dir)) as session:
+            report = session.grade_checkout(path, policy=policy)
+    except GraderError as exc:
+        errors.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(2) from exc
+    if as_json:
+        sys.stdout.write(report.model_dump_json(indent=2) + "\n")
+    elif as_markdown:
+        sys.stdout.write(md_render.render(report) + "\n")
+    else:
+        terminal.render(report, console, title=str(path))
+    raise typer.Exit(1 if report.status is RunStatus.ERROR else 0)
+
+
+@app.command("grade-class")
+def grade_class(
+    folder: Annotated[Path, typer.Argument(exists=True, file_okay=False, help="Folder of clones.")],
+    csv_path: Annotated[Path, typer.Option("--csv", help="Where to write the scores.")] = Path(
+        "scores.csv"
+    ),
+    json_dir: Annotated[
+        Path | None, typer.Option("--json", help="Also write one JSON report per submission here.")
+    ] = None,
+    details: Annotated[bool, typer.Option(help="Print each report's findings.")] = False,
+    deadline: Deadline = None,
+    grace: Grace = 0,
+    late_penalty: LatePenalty = 0.0,
+    backend: Backend = None,
+    lab_dir: LabDir = None,
+) -> None:
+    """Grade every submission below FOLDER, with a progress bar; end with a table and a CSV."""
+    settings = _settings(backend, lab_dir)
+    policy = _policy(deadline, grace, late_penalty)
+    try:
+        session = _open(settings)
+    except GraderError as exc:
+        errors.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(2) from exc
+    graded: list[tuple[str, Report]] = []
+    with session:
+        submissions = find_submissions(folder, session.lab)
+        if not submissions:
+            errors.print(
+                f"[red]error:[/red] no submission with {session.lab.exercise_file} below {folder}"
+            )
+            raise typer.Exit(2)
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("Grading", total=len(submissions))
+            for sub in submissions:
+                name = str(sub.relative_to(folder)) if sub != folder else sub.name
+                progress.update(task, description=f"Grading {name}")
+                report = session.grade_checkout(sub, policy=policy)
+                graded.append((name, report))
+                if json_dir:
+                    json_dir.mkdir(parents=True, exist_ok=True)
+                    (json_dir / f"{name.replace('/', '__')}.json").write_text(
+                        report.model_dump_json(indent=2)
+                    )
+                if details:
+                    progress.console.print()
+                    terminal.render(report, progress.console, title=name)
+                progress.advance(task)
+    table = Table(title=f"{session.lab.title}: {len(graded)} submissions")
+    table.add_column("Submission")
+    table.add_column("Result")
+    for name, report in graded:
+        table.add_row(name, headline(report))
+    console.print(table)
+    write_scores_csv(csv_path, session.lab, graded)
+    console.print(f"Scores written to {csv_path}")
+    raise typer.Exit(1 if any(r.status is RunStatus.ERROR for _, r in graded) else 0)
+
+
+@app.command("schema")
+def schema() -> None:
+    """Print the JSON schema of a report (the documented, versioned format)."""
+    sys.stdout.write(json.dumps(Report.model_json_schema(), indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,187 @@
+"""The one adapter that gathers evidence and calls the pure `grade()`.
+
+A `GradingSession` holds a lab and a started cluster for many submissions: the CLI
+opens one per command, a Celery worker one per process. The reference solutions run
+once per session on their own fresh copy, and every submission gets another.
+Whatever happens, `grade_checkout` returns a Report: an infrastructure failure or a
+grader bug becomes status `error` with its cause (to be retried), never a zero.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from grader.cluster.base import Cluster
+from grader.errors import GraderError
+from grader.findings import Finding, Severity
+from grader.grade import Evidence, grade
+from grader.history.assess import assess_repository
+from grader.history.deadline import DeadlinePolicy, PushRecord
+from grader.history.evaluate import HistoryVerdict
+from grader.history.git_log import export_tree, head_commit
+from grader.lab import Lab, default_lab_path, load_lab
+from grader.plan import plan_reference, plan_submission
+from grader.report import Report, RunStatus
+from grader.run import PlannedExercise, execute
+from grader.settings import Settings
+from grader.submission.model import Submission
+from grader.submission.reader import read_submission
+from grader.trace import RunTrace
+
+_NO_HISTORY = Finding(
+    code="history.none",
+    message="Not a git clone: deadline, progressive commits and protected files not checked.",
+    severity=Severity.INFO,
+)
+
+
+def _penalty(verdict: HistoryVerdict | None, lab: Lab) -> float:
+    if verdict is None:
+        return 0.0
+    if not verdict.selection.accepted:  # pushed only after the cut-off
+        return lab.max_score
+    return verdict.penalty
+
+
+Progress = Callable[[str], None]
+
+
+def start_cluster(settings: Settings) -> Cluster:
+    if settings.backend == "local":
+        from grader.cluster.local import LocalCluster
+
+        return LocalCluster.start(settings.local, settings.limits)
+    if settings.backend == "docker":
+        from grader.cluster.docker_backend import DockerCluster
+
+        return DockerCluster.start(settings)
+    raise GraderError(f"unknown backend {settings.backend!r}: choose 'local' or 'docker'")
+
+
+class GradingSession:
+    def __init__(self, settings: Settings, lab: Lab, cluster: Cluster) -> None:
+        self.settings = settings
+        self.lab = lab
+        self.cluster = cluster
+        self._reference: RunTrace | None = None
+        self._template: Submission | None = None
+
+    @classmethod
+    def open(cls, settings: Settings, lab: Lab | None = None) -> GradingSession:
+        lab = lab or load_lab(settings.lab_dir or default_lab_path())
+        cluster = start_cluster(settings)
+        try:
+            cluster.prepare_lab(lab)
+        except BaseException:
+            cluster.close()
+            raise
+        return cls(settings, lab, cluster)
+
+    def close(self) -> None:
+        self.cluster.close()
+
+    def __enter__(self) -> GradingSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def _max_bytes(self) -> int:
+        return self.settings.limits.max_exercise_file_bytes
+
+    @property
+    def template(self) -> Submission:
+        if self._template is None:
+            self._template = read_submission(
+                self.lab.root / "template", self.lab, max_bytes=self._max_bytes
+            )
+        return self._template
+
+    def reference(self) -> RunTrace:
+        if self._reference is None or self._reference.infrastructure_error:
+            self._reference = self._run(plan_reference(self.lab), "reference")
+        return self._reference
+
+    def grade_checkout(
+        self,
+        checkout: Path,
+        *,
+        pushes: Sequence[PushRecord] = (),
+        policy: DeadlinePolicy | None = None,
+        on_progress: Progress | None = None,
+    ) -> Report:
+        """Grade a student's clone (or a plain folder, where no history rule can apply)."""
+        started = time.monotonic()
+        try:
+            with tempfile.TemporaryDirectory(prefix="grader-tree-") as scratch:
+                tree, history = self._graded_tree(checkout, pushes, policy, Path(scratch))
+                submission = read_submission(tree, self.lab, max_bytes=self._max_bytes)
+                reference = self.reference()
+                run = self._run(plan_submission(submission, self.lab), "job", on_progress)
+            evidence = Evidence(
+                run=run,
+                reference=reference,
+                template=self.template,
+                history_findings=history.findings if history else [_NO_HISTORY],
+                penalty=_penalty(history, self.lab),
+                commit=history.selection.sha if history else None,
+                total_ms=(time.monotonic() - started) * 1000,
+            )
+            return grade(submission, self.lab, evidence)
+        except Exception as exc:  # otter's rule: a grading crash still yields a report
+            if isinstance(exc, GraderError):
+                cause = exc.message
+            else:
+                cause = "".join(traceback.format_exception_only(exc)).strip()
+            return Report(
+                lab_id=self.lab.id,
+                lab_version=self.lab.version,
+                status=RunStatus.ERROR,
+                error=cause,
+                max_score=self.lab.max_score,
+            )
+
+    def _graded_tree(
+        self,
+        checkout: Path,
+        pushes: Sequence[PushRecord],
+        policy: DeadlinePolicy | None,
+        scratch: Path,
+    ) -> tuple[Path, HistoryVerdict | None]:
+        """The folder to grade: the clone itself, or the tree of an earlier commit when
+        the history rules pick one (the last pushed before the deadline)."""
+        if not (checkout / ".git").exists():
+            return checkout, None
+        verdict = assess_repository(checkout, self.lab, policy, pushes)
+        sha = verdict.selection.sha
+        if sha is None or sha == head_commit(checkout):
+            return checkout, verdict
+        export_tree(checkout, sha, scratch)
+        return scratch, verdict
+
+    def _run(
+        self, plan: list[PlannedExercise], kind: str, on_progress: Progress | None = None
+    ) -> RunTrace:
+        started = time.monotonic()
+        engine = self.cluster.engine_info()
+        nodes = {f"{n.host}:{n.port}": n.role for n in self.cluster.nodes()}
+        job = self.cluster.new_job(self.lab, f"{kind}_{uuid.uuid4().hex[:12]}")
+        try:
+            exercises, limit = execute(job, plan, self.settings.limits, on_progress=on_progress)
+        except GraderError as exc:
+            return RunTrace(engine=engine, nodes=nodes, infrastructure_error=exc.message)
+        finally:
+            self.cluster.end_job(job)
+        return RunTrace(
+            engine=engine,
+            exercises=exercises,
+            nodes=nodes,
+            limit=limit,
+            elapsed_ms=(time.monotonic() - started) * 1000,
+        )

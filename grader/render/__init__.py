@@ -1,0 +1,1 @@
+"""Renderings of a Report: the same findings for the terminal, markdown and the web."""
