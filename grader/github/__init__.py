@@ -1,0 +1,1 @@
+"""Talking to GitHub: webhook signatures and payloads, App auth, cloning, check runs."""

@@ -1,0 +1,45 @@
+"""The GitHub check runs we created for each grading run; the newest one is current."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from grader.store.db import Connection
+
+
+@dataclass(frozen=True)
+class CheckRunRecord:
+    id: int
+    run_id: int
+    github_id: int
+    status: str
+    conclusion: str | None
+    posted_at: datetime
+
+
+def record_check_run(
+    conn: Connection, run_id: int, github_id: int, status: str, conclusion: str | None = None
+) -> None:
+    conn.execute(
+        "INSERT INTO check_runs (run_id, github_id, status, conclusion) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (github_id) DO UPDATE SET status = EXCLUDED.status,"
+        " conclusion = EXCLUDED.conclusion, posted_at = now()",
+        (run_id, github_id, status, conclusion),
+    )
+
+
+def current_check_run(conn: Connection, run_id: int) -> CheckRunRecord | None:
+    row = conn.execute(
+        "SELECT id, run_id, github_id, status, conclusion, posted_at FROM check_runs"
+        " WHERE run_id = %s ORDER BY id DESC LIMIT 1",
+        (run_id,),
+    ).fetchone()
+    return None if row is None else CheckRunRecord(**row)
+
+
+def run_for_check_run(conn: Connection, github_id: int) -> int | None:
+    row = conn.execute(
+        "SELECT run_id FROM check_runs WHERE github_id = %s", (github_id,)
+    ).fetchone()
+    return None if row is None else int(row["run_id"])

@@ -1,0 +1,1 @@
+"""The service's HTTP side: the app factory and the GitHub webhook."""

@@ -1,0 +1,78 @@
+"""The one GradingSession of a worker process, opened when the process starts.
+
+Starting a cluster and preparing the lab take seconds, so a process does it once
+(worker_process_init, which Celery sends for prefork children and for the solo
+pool) and closes it when it stops. If opening fails the worker stays up: the next
+task tries again, and its failure is retried like any infrastructure error.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from celery.signals import worker_process_init, worker_process_shutdown, worker_shutdown
+
+from grader.errors import InfrastructureError
+from grader.pipeline import GradingSession
+from grader.settings import get_settings
+from grader.store.assignments import sync_file
+from grader.store.db import connect
+from grader.store.migrate import apply_migrations
+from workers.job import Grader, GradingJob
+
+log = logging.getLogger(__name__)
+_lock = threading.Lock()
+_session: GradingSession | None = None
+
+
+def prepare_store() -> None:
+    settings = get_settings()
+    with connect(settings.database_url) as conn:
+        apply_migrations(conn)
+        if settings.service.assignments_file is not None:
+            sync_file(conn, settings.service.assignments_file)
+
+
+def session() -> Grader:
+    global _session
+    with _lock:
+        if _session is None:
+            try:
+                _session = GradingSession.open(get_settings())
+            except InfrastructureError:
+                raise
+            except Exception as exc:  # the task retries infrastructure errors
+                raise InfrastructureError(f"the grading session did not open: {exc}") from exc
+        return _session
+
+
+def grading_job() -> GradingJob:
+    return GradingJob(get_settings(), session())
+
+
+def close_session() -> None:
+    global _session
+    with _lock:
+        if _session is not None:
+            _session.close()
+            _session = None
+
+
+def _on_process_start(**_: object) -> None:
+    try:
+        prepare_store()
+        session()
+    except Exception:
+        log.exception("the grading session did not open; the first task will try again")
+
+
+def _on_stop(**_: object) -> None:
+    close_session()
+
+
+# Connected by call, not decorator: Celery ships no type information. Strong references:
+# the handlers must live as long as the process.
+worker_process_init.connect(_on_process_start, weak=False)
+worker_process_shutdown.connect(_on_stop, weak=False)
+worker_shutdown.connect(_on_stop, weak=False)

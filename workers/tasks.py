@@ -1,0 +1,53 @@
+"""Thin Celery tasks: ids in, the job does the work (workers/job.py), retries decided here."""
+
+from __future__ import annotations
+
+import psycopg
+import requests
+from celery import Task
+from github import GithubException
+
+from grader.errors import InfrastructureError
+from grader.settings import get_settings
+from workers.celery_app import app
+from workers.context import grading_job
+from workers.job import JobResult, Outcome
+
+_service = get_settings().service
+# Worth retrying with backoff: GitHub's errors and outages, the store or the cluster away.
+_TRANSIENT = (GithubException, requests.RequestException, psycopg.OperationalError)
+_OPTIONS = {
+    "bind": True,
+    "autoretry_for": (*_TRANSIENT, InfrastructureError),
+    "max_retries": _service.github_retries,
+    "retry_backoff": int(_service.retry_backoff_seconds),
+    "retry_backoff_max": 3600,
+    "retry_jitter": True,
+}
+
+
+def _grade_push(task: Task, push_id: int) -> str:
+    result = grading_job().grade_push(push_id, final_attempt=_final(task))
+    return _settle(task, result)
+
+
+def _regrade_run(task: Task, run_id: int) -> str:
+    result = grading_job().regrade_run(run_id, final_attempt=_final(task))
+    return _settle(task, result)
+
+
+# Registered by call rather than decorator: Celery ships no type information, and a
+# decorator would make the functions untyped.
+grade_push = app.task(name="workers.tasks.grade_push", **_OPTIONS)(_grade_push)
+regrade_run = app.task(name="workers.tasks.regrade_run", **_OPTIONS)(_regrade_run)
+
+
+def _final(task: Task) -> bool:
+    return int(task.request.retries) >= _service.error_retries
+
+
+def _settle(task: Task, result: JobResult) -> str:
+    if result.outcome is Outcome.RETRY:
+        delay = _service.retry_backoff_seconds * 2 ** int(task.request.retries)
+        raise task.retry(countdown=delay, exc=InfrastructureError(result.detail))
+    return f"{result.outcome.value} {result.detail}".strip()
