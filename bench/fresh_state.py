@@ -73,15 +73,21 @@ def main() -> None:
             grade_times = timed(lambda: session.grade_checkout(example), args.rounds)
 
     copy_med, cold_med = statistics.median(copy_times), statistics.median(cold_times)
-    table = Table(title=f"{args.rounds} rounds each; PostgreSQL {engine.postgres_version}"
-                  + (f", Citus {engine.citus_version}" if engine.citus_version else ", no Citus"))
+    table = Table(
+        title=f"{args.rounds} rounds each; PostgreSQL {engine.postgres_version}"
+        + (f", Citus {engine.citus_version}" if engine.citus_version else ", no Citus")
+    )
     for col in ("what", "median", "min", "max"):
         table.add_column(col, justify="left" if col == "what" else "right")
-    for name, times in (("fresh state: template copy", copy_times),
-                        ("fresh state: cold cluster", cold_times),
-                        ("grade the complete example", grade_times)):
-        table.add_row(name, *(f"{v * 1000:.0f} ms" for v in
-                              (statistics.median(times), min(times), max(times))))
+    for name, times in (
+        ("fresh state: template copy", copy_times),
+        ("fresh state: cold cluster", cold_times),
+        ("grade the complete example", grade_times),
+    ):
+        table.add_row(
+            name,
+            *(f"{v * 1000:.0f} ms" for v in (statistics.median(times), min(times), max(times))),
+        )
     console.print(table)
     console.print(f"cold cluster / template copy = {cold_med / copy_med:.1f}x")
 

@@ -39,7 +39,10 @@ def free_ports(count: int) -> list[int]:
             s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             s.bind(("127.0.0.1", 0))
             sockets.append(s)
-        return [s.getsockname()[1] for s in sockets]
+        # Ascending, so worker1 gets the lowest: Citus orders workers by (name, port) when
+        # it places shards, and the students' cluster sorts citus_worker1 < 2 < 3 by name.
+        # The same order puts each shard on the worker of the same role in both clusters.
+        return sorted(s.getsockname()[1] for s in sockets)
     finally:
         for s in sockets:
             s.close()
