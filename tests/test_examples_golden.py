@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from local_cluster_support import VARIANTS, needs_postgres
 
 from grader.lab import default_lab_path, load_lab
 from grader.pipeline import GradingSession
 from grader.report import Report, RunStatus, Status
 from grader.settings import Settings
-from local_cluster_support import VARIANTS, needs_postgres
 
 pytestmark = [needs_postgres, pytest.mark.postgres, pytest.mark.slow]
 
