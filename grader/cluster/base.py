@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Protocol
 
+from grader.errors import InfrastructureError
 from grader.lab import Lab
 from grader.trace import EngineInfo
 
@@ -61,3 +63,42 @@ class Cluster(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class JobCopies(Protocol):
+    """Template and per-job copies of a lab (grader.cluster.lab_databases.LabDatabases)."""
+
+    def prepare(self, lab: Lab) -> str: ...
+
+    def new_job(self, lab: Lab, job_id: str) -> JobDatabase: ...
+
+    def end_job(self, job: JobDatabase) -> None: ...
+
+
+class TemplateCluster(Cluster):
+    """What both backends share once their nodes run: the lab lives in a template database
+    and each job in a copy of it, managed by `databases`."""
+
+    _nodes: list[Node]
+    _engine: EngineInfo | None
+
+    @property
+    @abstractmethod
+    def databases(self) -> JobCopies: ...
+
+    def engine_info(self) -> EngineInfo:
+        if self._engine is None:
+            raise InfrastructureError(f"the {type(self).__name__} is not running")
+        return self._engine
+
+    def nodes(self) -> list[Node]:
+        return list(self._nodes)
+
+    def prepare_lab(self, lab: Lab) -> None:
+        self.databases.prepare(lab)
+
+    def new_job(self, lab: Lab, job_id: str) -> JobDatabase:
+        return self.databases.new_job(lab, job_id)
+
+    def end_job(self, job: JobDatabase) -> None:
+        self.databases.end_job(job)

@@ -19,7 +19,7 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from grader.cluster import docker_bootstrap
-from grader.cluster.base import Cluster, JobDatabase, Node
+from grader.cluster.base import Node, TemplateCluster
 from grader.cluster.docker_guard import assert_no_secrets
 from grader.cluster.docker_health import wait_healthy
 from grader.cluster.docker_spec import (
@@ -38,7 +38,6 @@ from grader.cluster.docker_spec import (
 from grader.cluster.lab_databases import LabDatabases
 from grader.cluster.owner_heartbeat import owner_id
 from grader.errors import InfrastructureError
-from grader.lab import Lab
 from grader.settings import Settings
 from grader.trace import EngineInfo
 
@@ -55,7 +54,7 @@ def connect_engine() -> Any:
     return client
 
 
-class DockerCluster(Cluster):
+class DockerCluster(TemplateCluster):
     def __init__(self, client: Any, identity: ClusterIdentity, settings: Settings) -> None:
         self._client = client
         self.identity = identity
@@ -141,23 +140,6 @@ class DockerCluster(Cluster):
         if self._databases is None:
             raise InfrastructureError("the docker cluster is not bootstrapped")
         return self._databases
-
-    def engine_info(self) -> EngineInfo:
-        if self._engine is None:
-            raise InfrastructureError("the docker cluster is not running")
-        return self._engine
-
-    def nodes(self) -> list[Node]:
-        return list(self._nodes)
-
-    def prepare_lab(self, lab: Lab) -> None:
-        self.databases.prepare(lab)
-
-    def new_job(self, lab: Lab, job_id: str) -> JobDatabase:
-        return self.databases.new_job(lab, job_id)
-
-    def end_job(self, job: JobDatabase) -> None:
-        self.databases.end_job(job)
 
     def close(self) -> None:
         """Remove every container, then let go of the networks. Failures are logged, not

@@ -20,18 +20,17 @@ from psycopg.conninfo import make_conninfo
 
 from grader import settings as grader_settings
 from grader.cluster import nodes as node_processes
-from grader.cluster.base import Cluster, JobDatabase, Node
+from grader.cluster.base import Node, TemplateCluster
 from grader.cluster.binaries import OsUser, ServerBinaries, find_binaries
 from grader.cluster.lab_databases import LabDatabases
 from grader.errors import InfrastructureError
-from grader.lab import Lab
 from grader.trace import EngineInfo
 
 _HOST = "127.0.0.1"
 _FOLDER = re.compile(r"(\d+)-(\d+)-[0-9a-f]+")
 
 
-class LocalCluster(Cluster):
+class LocalCluster(TemplateCluster):
     def __init__(
         self,
         folder: Path,
@@ -46,7 +45,7 @@ class LocalCluster(Cluster):
         self._binaries = binaries
         self._user = user
         self._nodes = [Node(p.role, _HOST, p.port) for p in processes]
-        self.databases = LabDatabases(
+        self._databases = LabDatabases(
             self._nodes,
             _admin_dsn,
             coordinator_address=(_HOST, processes[0].port),
@@ -56,6 +55,10 @@ class LocalCluster(Cluster):
         )
         self._engine: EngineInfo | None = None
         self._closed = False
+
+    @property
+    def databases(self) -> LabDatabases:
+        return self._databases
 
     @classmethod
     def start(
@@ -92,23 +95,6 @@ class LocalCluster(Cluster):
             cluster.close()
             raise
         return cluster
-
-    def engine_info(self) -> EngineInfo:
-        if self._engine is None:
-            raise InfrastructureError("the cluster is not running")
-        return self._engine
-
-    def nodes(self) -> list[Node]:
-        return list(self._nodes)
-
-    def prepare_lab(self, lab: Lab) -> None:
-        self.databases.prepare(lab)
-
-    def new_job(self, lab: Lab, job_id: str) -> JobDatabase:
-        return self.databases.new_job(lab, job_id)
-
-    def end_job(self, job: JobDatabase) -> None:
-        self.databases.end_job(job)
 
     def close(self) -> None:
         if self._closed:
