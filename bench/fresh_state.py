@@ -58,8 +58,7 @@ def main() -> None:
     with console.status("Cold cluster per job..."):
         cold_times = timed(cold, args.rounds)
 
-    with GradingSession.open(settings, lab) as session:
-        cluster = session.cluster
+    with GradingSession.open(settings, lab) as session, session.source.lease() as cluster:
         engine = cluster.engine_info()
 
         def copy() -> None:

@@ -13,10 +13,13 @@ import tempfile
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Sequence
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from grader.cluster.base import Cluster
+from grader.cluster.source import ClusterSource, open_source
 from grader.errors import GraderError
 from grader.findings import Finding, Severity
 from grader.grade import Evidence, grade
@@ -31,7 +34,7 @@ from grader.run import PlannedExercise, execute
 from grader.settings import Settings
 from grader.submission.model import Submission
 from grader.submission.reader import read_submission
-from grader.trace import RunTrace
+from grader.trace import EngineInfo, RunTrace
 
 _NO_HISTORY = Finding(
     code="history.none",
@@ -51,39 +54,42 @@ def _penalty(verdict: HistoryVerdict | None, lab: Lab) -> float:
 Progress = Callable[[str], None]
 
 
-def start_cluster(settings: Settings) -> Cluster:
-    if settings.backend == "local":
-        from grader.cluster.local import LocalCluster
-
-        return LocalCluster.start(settings.local, settings.limits)
-    if settings.backend == "docker":
-        from grader.cluster.docker_backend import DockerCluster
-
-        return DockerCluster.start(settings)
-    raise GraderError(f"unknown backend {settings.backend!r}: choose 'local' or 'docker'")
-
-
 class GradingSession:
-    def __init__(self, settings: Settings, lab: Lab, cluster: Cluster) -> None:
+    def __init__(self, settings: Settings, lab: Lab, source: ClusterSource) -> None:
         self.settings = settings
         self.lab = lab
-        self.cluster = cluster
+        self.source = source
+        self._prepared: weakref.WeakSet[Cluster] = weakref.WeakSet()  # hold the lab's template
         self._reference: RunTrace | None = None
         self._template: Submission | None = None
 
     @classmethod
     def open(cls, settings: Settings, lab: Lab | None = None) -> GradingSession:
-        lab = lab or load_lab(settings.lab_dir or default_lab_path())
-        cluster = start_cluster(settings)
+        """Start the backend's clusters and load the lab, so the first job does not wait."""
+        session = cls(
+            settings, lab or load_lab(settings.lab_dir or default_lab_path()), open_source(settings)
+        )
         try:
-            cluster.prepare_lab(lab)
+            session.engine_info()
         except BaseException:
-            cluster.close()
+            session.close()
             raise
-        return cls(settings, lab, cluster)
+        return session
 
     def close(self) -> None:
-        self.cluster.close()
+        self.source.close()
+
+    def engine_info(self) -> EngineInfo:
+        with self._cluster() as cluster:
+            return cluster.engine_info()
+
+    @contextmanager
+    def _cluster(self) -> Iterator[Cluster]:
+        with self.source.lease() as cluster:
+            if cluster not in self._prepared:
+                cluster.prepare_lab(self.lab)
+                self._prepared.add(cluster)
+            yield cluster
 
     def __enter__(self) -> GradingSession:
         return self
@@ -169,15 +175,16 @@ class GradingSession:
         self, plan: list[PlannedExercise], kind: str, on_progress: Progress | None = None
     ) -> RunTrace:
         started = time.monotonic()
-        engine = self.cluster.engine_info()
-        nodes = {f"{n.host}:{n.port}": n.role for n in self.cluster.nodes()}
-        job = self.cluster.new_job(self.lab, f"{kind}_{uuid.uuid4().hex[:12]}")
-        try:
-            exercises, limit = execute(job, plan, self.settings.limits, on_progress=on_progress)
-        except GraderError as exc:
-            return RunTrace(engine=engine, nodes=nodes, infrastructure_error=exc.message)
-        finally:
-            self.cluster.end_job(job)
+        with self._cluster() as cluster:
+            engine = cluster.engine_info()
+            nodes = {f"{n.host}:{n.port}": n.role for n in cluster.nodes()}
+            job = cluster.new_job(self.lab, f"{kind}_{uuid.uuid4().hex[:12]}")
+            try:
+                exercises, limit = execute(job, plan, self.settings.limits, on_progress=on_progress)
+            except GraderError as exc:
+                return RunTrace(engine=engine, nodes=nodes, infrastructure_error=exc.message)
+            finally:
+                cluster.end_job(job)
         return RunTrace(
             engine=engine,
             exercises=exercises,

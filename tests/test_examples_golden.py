@@ -40,7 +40,7 @@ def session(request: pytest.FixtureRequest) -> Iterator[GradingSession]:
 
 
 def engine_name(session: GradingSession) -> str:
-    return "citus" if session.cluster.engine_info().has_citus else "postgres"
+    return "citus" if session.engine_info().has_citus else "postgres"
 
 
 def projection(report: Report) -> dict[str, Any]:
