@@ -237,3 +237,16 @@ def test_one_job_cannot_cancel_another(cluster: LocalCluster, lab: Lab) -> None:
     finally:
         cluster.end_job(victim)
         cluster.end_job(attacker)
+
+
+def test_student_sql_cannot_make_a_node_connect_anywhere(cluster: LocalCluster, lab: Lab) -> None:
+    if not cluster.engine_info().has_citus:
+        pytest.skip("citus_check_connection_to_node exists only with Citus")
+    job = cluster.new_job(lab, "prober")
+    try:
+        (probe,) = run_one(
+            job, "SELECT citus_check_connection_to_node('127.0.0.1', 5432)"
+        ).statements
+        assert (probe.outcome, probe.sqlstate) == (Outcome.ERROR, "42501")
+    finally:
+        cluster.end_job(job)

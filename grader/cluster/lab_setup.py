@@ -24,14 +24,17 @@ if TYPE_CHECKING:
 # A table name as a lab.toml may write it: a plain (possibly schema-qualified) identifier.
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
 
-# Sessions of the lab role may call these on any session of the same role, so one job could
-# cancel or end another job's session: only the grader's superuser may.
+# Sessions of the lab role may signal any session of the same role, so one job could cancel
+# or end another job's session; and Citus lets any role make a node open a connection to
+# any host and port it names. Only the grader's superuser may do either.
 _REVOKE_SIGNALS = """
 DO $$
 DECLARE f regprocedure;
 BEGIN
   FOR f IN SELECT oid::regprocedure FROM pg_proc
-           WHERE proname IN ('pg_cancel_backend', 'pg_terminate_backend') LOOP
+           WHERE proname IN ('pg_cancel_backend', 'pg_terminate_backend',
+                             'citus_check_connection_to_node',
+                             'citus_check_cluster_node_health') LOOP
     EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
   END LOOP;
 END $$
