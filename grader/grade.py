@@ -139,8 +139,8 @@ def _grade_exercise(submission: Submission, lab: Lab, ev: Evidence, ex: Exercise
                 exercise=ex.id,
                 file=file if line else None,
                 line=line,
-                message="Not graded: this cluster runs plain PostgreSQL without Citus, and "
-                f"{ex.citus_reason or 'this exercise depends on Citus behaviour'}.",
+                message="Not graded: this cluster runs plain PostgreSQL without Citus. "
+                + (ex.citus_reason or "This exercise depends on how Citus behaves."),
             )
         )
         return out

@@ -152,7 +152,7 @@ def test_missing_object_is_named_from_the_engines_error() -> None:
 
 
 def test_citus_exercise_is_ungraded_on_plain_postgresql_and_says_why() -> None:
-    ex = exercise("1.4", RESULT, requires_citus=True, citus_reason="it reads Citus metadata")
+    ex = exercise("1.4", RESULT, requires_citus=True, citus_reason="It reads Citus metadata.")
     ref = ExerciseRun(exercise="1.4", statements=[result([("32",)], ["count"])])
     plain = grade_one(ex, answer("1.4", "select 1"), ref, ref)
     assert plain.exercise("1.4").status is Status.UNGRADED
