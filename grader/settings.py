@@ -94,11 +94,24 @@ class Service(BaseModel):
 
 
 class Dashboard(BaseModel):
+    """The staff dashboard and its JSON API (see docs/dashboard.md)."""
+
     oauth_client_id: str = ""
     oauth_client_secret: SecretStr = SecretStr("")
-    session_secret: SecretStr = SecretStr("change-me")
-    staff_logins: list[str] = Field(default_factory=list)
-    api_token: SecretStr = SecretStr("")
+    session_secret: SecretStr = SecretStr("change-me")  # sign-in is refused while it is this
+    staff_logins: list[str] = Field(default_factory=list)  # GitHub logins, case ignored
+    api_token: SecretStr = SecretStr("")  # empty: the JSON API answers 401 to everyone
+    # Members of this team are staff too, e.g. "my-classroom/teaching-assistants" (sign-in
+    # then asks GitHub for the read:org scope, to see the membership).
+    staff_team: str = ""
+    session_hours: float = 12.0
+    # Where staff reach the dashboard, e.g. https://grader.example.edu: GitHub sends them back
+    # there after sign-in. Empty: taken from each request (fine without a proxy in front).
+    public_url: str = ""
+    # GitHub's web site (sign-in, links to a student's file and line) and API (who signed in).
+    github_url: str = "https://github.com"
+    github_api_url: str = "https://api.github.com"
+    oauth_seconds: float = 10.0  # timeout of each request to GitHub during sign-in
 
 
 class Settings(BaseSettings):

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from grader.dashboard.mount import install as install_dashboard
 from grader.errors import GraderError
 from grader.settings import Settings, get_settings
 from grader.store.assignments import sync_file
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
     app = FastAPI(title="SQL lab grader", lifespan=lifespan)
     app.add_exception_handler(GraderError, _grader_error)  # type: ignore[arg-type]
     app.include_router(webhook.router)
+    install_dashboard(app)
 
     @app.get("/healthz")
     def healthz() -> dict[str, str]:

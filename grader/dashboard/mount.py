@@ -1,0 +1,33 @@
+"""Adds the dashboard to the service's FastAPI app: pages under /dashboard, their CSS and
+JavaScript under /dashboard/static (served from the package, nothing from elsewhere), and
+the JSON API under /api."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from grader.dashboard import (
+    routes_actions,
+    routes_api,
+    routes_auth,
+    routes_class,
+    routes_exercise,
+    routes_export,
+    routes_student,
+)
+from grader.dashboard.templating import STATIC_DIR
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/dashboard/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")
+    for module in (
+        routes_auth,
+        routes_class,
+        routes_student,
+        routes_exercise,
+        routes_actions,
+        routes_export,
+        routes_api,
+    ):
+        app.include_router(module.router)

@@ -1,0 +1,72 @@
+"""One student: every push with its time and commit, and the report of the current (or a
+chosen) run with overrides, findings, their details and links to the lines on GitHub."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from grader.dashboard.auth import Staff, current_staff
+from grader.dashboard.deps import store
+from grader.dashboard.flags import grade_flags
+from grader.dashboard.queries import (
+    commit_overrides,
+    current_run,
+    grade_of,
+    load_assignment,
+    load_repository,
+    load_run,
+    login_of,
+    repository_pushes,
+)
+from grader.dashboard.templating import PageError, PageRoute, blob_link, github_link, render
+from grader.findings import Finding
+from grader.render.summary import headline
+
+router = APIRouter(route_class=PageRoute)
+
+
+@router.get("/dashboard/assignments/{assignment_id}/students/{repository_id}")
+def student_page(
+    request: Request,
+    assignment_id: int,
+    repository_id: int,
+    staff: Annotated[Staff, Depends(current_staff)],
+    run: int | None = None,
+) -> Response:
+    with store(request) as conn:
+        assignment = load_assignment(conn, assignment_id)
+        repo = load_repository(conn, repository_id, assignment_id)
+        pushes = repository_pushes(conn, repo.id)
+        chosen = current_run(conn, repo.id) if run is None else load_run(conn, run)
+        if chosen is not None and chosen.repository_id != repo.id:
+            raise PageError(404, "Not found", f"run {run} is not a run of {repo.full_name}")
+        overrides = [] if chosen is None else commit_overrides(conn, repo.id, chosen.commit_sha)
+    grade = None if chosen is None else grade_of(chosen, overrides)
+    sha = None
+    if chosen is not None:
+        sha = (grade.report.commit if grade else None) or chosen.commit_sha
+
+    def link(finding: Finding) -> str | None:
+        if sha is None or not finding.file:
+            return None
+        return blob_link(request, repo.full_name, sha, finding.file, finding.line)
+
+    return render(
+        request,
+        "student.html",
+        staff,
+        assignment=assignment,
+        repo=repo,
+        login=login_of(repo, assignment),
+        repo_url=github_link(request, repo.full_name),
+        commit_url=(lambda c: github_link(request, repo.full_name, c)),
+        pushes=pushes,
+        run=chosen,
+        grade=grade,
+        headline=None if grade is None else headline(grade.report),
+        flags=[] if grade is None else grade_flags(grade),
+        graded_sha=sha,
+        link=link,
+    )

@@ -1,0 +1,110 @@
+"""The dashboard's HTML: Jinja2 templates (autoescaped), the filters they share, and the
+route class that turns errors on a page into an error page instead of JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+
+from grader.dashboard.auth import CsrfRejected, SignInRequired, Staff
+from grader.dashboard.charts import share_colour
+from grader.dashboard.deps import settings_of
+from grader.errors import GraderError
+from grader.render.summary import fmt_points
+
+HERE = Path(__file__).resolve().parent
+TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
+STATIC_DIR = HERE / "static"
+
+# The notices a page shows after a form, by key: a query parameter never becomes page text.
+NOTICES = {
+    "override": "Override saved. It is kept through every re-run.",
+    "rerun": "Re-run queued at staff priority. Progress is shown below.",
+}
+
+
+def _when(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+TEMPLATES.env.filters["points"] = fmt_points
+TEMPLATES.env.filters["when"] = _when
+TEMPLATES.env.filters["short"] = lambda sha: (sha or "")[:7]
+TEMPLATES.env.filters["colour"] = share_colour
+
+
+class PageError(Exception):
+    def __init__(self, status: int, title: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.title = title
+        self.message = message
+
+
+def render(
+    request: Request, name: str, staff: Staff | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    notice = NOTICES.get(request.query_params.get("done", ""))
+    return TEMPLATES.TemplateResponse(
+        request, name, {"staff": staff, "notice": notice, **context}, status_code=status_code
+    )
+
+
+def error_page(request: Request, status: int, title: str, message: str) -> HTMLResponse:
+    return render(request, "message.html", None, status, title=title, message=message)
+
+
+def github_link(request: Request, full_name: str, sha: str | None = None) -> str:
+    """The repository, or its tree at a commit, on GitHub."""
+    base = settings_of(request).dashboard.github_url.rstrip("/")
+    if sha is None:
+        return f"{base}/{full_name}"
+    return f"{base}/{full_name}/tree/{sha}"
+
+
+def blob_link(request: Request, full_name: str, sha: str, file: str, line: int | None) -> str:
+    base = settings_of(request).dashboard.github_url.rstrip("/")
+    anchor = f"#L{line}" if line else ""
+    return f"{base}/{full_name}/blob/{sha}/{quote(file)}{anchor}"
+
+
+class PageRoute(APIRoute):
+    """Errors raised while serving a page become pages: sign-in, 403, 404, 400 in words."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInRequired as exc:
+                target = "/dashboard/login?" + urlencode({"next": exc.next_url})
+                return RedirectResponse(target, status_code=303)
+            except CsrfRejected:
+                text = "The form was not sent from this dashboard (its token is missing or old)."
+                return error_page(request, 403, "Form refused", text + " Reload and try again.")
+            except PageError as exc:
+                return error_page(request, exc.status, exc.title, exc.message)
+            except GraderError as exc:
+                return error_page(
+                    request, exc.status_code, _TITLES.get(exc.status_code, "Error"), exc.message
+                )
+
+        return page_handler
+
+
+_TITLES = {
+    400: "Not accepted",
+    403: "Not allowed",
+    404: "Not found",
+    502: "GitHub did not answer as expected",
+    503: "Unavailable",
+}

@@ -1,0 +1,242 @@
+"""The dashboard in a real headless Chromium, on the real app served by uvicorn, over a store
+of real grading runs: sign in through the OAuth flow (GitHub played by a local stand-in),
+read the class, a student and an exercise, override a score, re-grade the class with a real
+Celery worker and download the gradebook. Screenshots are saved in the test's tmp dir."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from dashboard_class import EXERCISE_FILE, World
+from dashboard_support import (
+    PROFESSOR,
+    Filled,
+    LiveServer,
+    dashboard_settings,
+    fill_store,
+    start_worker,
+    stop_worker,
+    worker_env,
+)
+from oauth_standin import OAuthStandIn
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from grader.store.db import Connection
+from grader.web.app import create_app
+from workers.routing import STAFF_QUEUE
+
+pytestmark = [pytest.mark.browser, pytest.mark.service, pytest.mark.postgres, pytest.mark.slow]
+pytest_plugins = ["service_fixtures", "dashboard_fixtures"]
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+WAIT_SECONDS = 240
+
+
+@dataclass
+class Deployment:
+    url: str
+    filled: Filled
+    oauth: OAuthStandIn
+    world: World
+    conn: Connection
+    env: dict[str, str]
+    shots: Path
+
+    def page_url(self, path: str) -> str:
+        return f"{self.url}/dashboard/assignments/{self.filled.assignment_id}{path}"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.skip("Debian's chromium is not installed: apt-get install chromium")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def deployment(
+    world: World,
+    conn: Connection,
+    store_url: str,
+    redis_db: str,
+    oauth: OAuthStandIn,
+    tmp_path: Path,
+) -> Iterator[Deployment]:
+    filled = fill_store(conn, world)
+    settings = dashboard_settings(world, store_url, redis_db, oauth)
+    env = worker_env(world, store_url, redis_db, tmp_path)
+    with LiveServer(create_app(settings)) as live:
+        yield Deployment(live.url, filled, oauth, world, conn, env, tmp_path)
+
+
+def new_page(browser: Browser) -> Page:
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    return context.new_page()
+
+
+def shoot(page: Page, deployment: Deployment, name: str) -> Path:
+    path = deployment.shots / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000  # a real rendering, not a blank page
+    return path
+
+
+def sign_in_at(page: Page, deployment: Deployment, login: str, path: str) -> None:
+    """Open a dashboard page: the browser goes to GitHub (the stand-in) and comes back."""
+    deployment.oauth.signing_in = login
+    page.goto(deployment.page_url(path))
+
+
+def test_staff_read_the_class_a_student_and_an_exercise(
+    browser: Browser, deployment: Deployment
+) -> None:
+    page = new_page(browser)
+    sign_in_at(page, deployment, PROFESSOR, "")
+    assert page.url == deployment.page_url("")
+    assert "GET /login/oauth/authorize" in deployment.oauth.requests
+    assert page.locator("header").inner_text().count(PROFESSOR) == 1
+
+    rows = page.locator("table.heat tbody tr")
+    assert rows.count() == 5
+    by_login = {rows.nth(i).locator("th").inner_text(): rows.nth(i) for i in range(5)}
+    assert sorted(by_login) == ["alice", "bob", "carol", "dave", "erin"]
+    assert "last-minute dump" in by_login["bob"].inner_text()
+    assert "pasted output not reproduced" in by_login["bob"].inner_text()
+    assert "late" in by_login["carol"].locator(".flags").inner_text()
+    assert "protected file modified" in by_login["dave"].inner_text()
+    assert "not graded yet" in by_login["erin"].inner_text()
+    assert "74/100" in by_login["alice"].locator(".total").inner_text().replace(" ", "")
+    missing = by_login["carol"].locator("td.cell.st-missing").first
+    assert missing.inner_text() == "missing"  # words, not colour alone
+    assert page.locator("svg.histogram rect.bar").count() == 10
+    assert "Students per range" in (page.locator("svg.histogram desc").text_content() or "")
+    shoot(page, deployment, "class")
+
+    by_login["bob"].locator("th a").click()
+    page.wait_for_url("**/students/**")
+    pasted = page.locator("li.finding", has=page.locator("code", has_text="pasted.unreproducible"))
+    assert pasted.count() == 1
+    detail = pasted.locator("pre").inner_text()
+    assert "Pasted:" in detail and "The engine returned:" in detail and "99999.00" in detail
+    link = pasted.locator("a.where")
+    bob = deployment.world.student("bob")
+    href = link.get_attribute("href") or ""
+    line = int(href.rsplit("#L", 1)[1])
+    assert href == (
+        f"{deployment.oauth.url}/{bob.full_name}/blob/{bob.pushes[-1].sha}/{EXERCISE_FILE}#L{line}"
+    )
+    assert link.inner_text() == f"{EXERCISE_FILE} line {line}"
+    pushes = page.locator("section[aria-labelledby=pushes-h] tbody tr")
+    assert pushes.count() == 2
+    assert "2025-03-14 22:21 UTC" in pushes.first.inner_text()  # 38 minutes before 22:59
+    assert "superseded" in pushes.nth(1).inner_text()
+    shoot(page, deployment, "student-bob")
+
+    page.goto(deployment.page_url("/exercises/3.3"))
+    errors = page.locator("section[aria-labelledby=errors-h] tbody tr")
+    assert any(
+        "pasted.unreproducible" in text and "bob" in text for text in errors.all_inner_texts()
+    )
+    assert "whole submissions" in page.locator("section[aria-labelledby=rerun-h]").inner_text()
+    shoot(page, deployment, "exercise-3.3")
+
+    student = new_page(browser)
+    sign_in_at(student, deployment, "eve-student", "")
+    assert "Staff only" in student.locator("h1").inner_text()
+    assert "alice" not in student.content()
+    response = student.goto(deployment.page_url(""))  # GitHub says eve again: still refused
+    assert response is not None and response.status == 403
+    shoot(student, deployment, "student-refused")
+
+
+def staff_messages(redis_url: str) -> list[dict[str, Any]]:
+    client = redis.Redis.from_url(redis_url)
+    return [json.loads(raw) for raw in client.lrange(STAFF_QUEUE, 0, -1)]
+
+
+def test_an_override_survives_a_real_rerun_and_reaches_the_gradebook(
+    browser: Browser, deployment: Deployment, redis_db: str
+) -> None:
+    page = new_page(browser)
+    page.on("dialog", lambda dialog: dialog.accept())  # "Grade every submission again?"
+    alice = deployment.filled.repository_ids["alice"]
+    sign_in_at(page, deployment, PROFESSOR, f"/students/{alice}")
+    assert "Total shown: 74/100" in page.locator("p.total").inner_text()
+
+    page.select_option("#ov-exercise", "1.1a")
+    page.fill("#ov-score", "6")
+    page.fill("#ov-reason", "Fragments named in French: accepted with a deduction")
+    page.click("text=Save the override")
+    assert "Override saved" in page.locator(".notice").inner_text()
+    assert "Total shown: 72/100" in page.locator("p.total").inner_text()
+    row = page.locator("#ex-1\\.1a")
+    assert "6/8" in row.inner_text() and "accepted with a deduction" in row.inner_text()
+    assert PROFESSOR in row.inner_text()
+
+    page.goto(deployment.page_url(""))
+    page.fill("#class-reason", "3.2 rubric changed")
+    page.click("text=Re-grade the whole class")
+    assert "Re-run queued" in page.locator(".notice").inner_text()
+    queued = staff_messages(redis_db)
+    run_ids = deployment.filled.run_ids
+    assert sorted(m["headers"]["argsrepr"] for m in queued) == sorted(
+        f"[{run_ids[s]}]" for s in ("alice", "bob", "carol", "dave")
+    )
+    assert {m["headers"]["task"] for m in queued} == {"workers.tasks.regrade_run"}
+    assert {m["properties"]["priority"] for m in queued} == {0}
+    assert "0 of 4 graded" in page.locator(".batch-text").inner_text()
+
+    worker = start_worker(deployment.env, deployment.shots)
+    try:
+        page.wait_for_function(
+            "document.querySelector('.batch-text').textContent.includes('4 of 4 graded: done')",
+            timeout=WAIT_SECONDS * 1000,
+        )
+    finally:
+        stop_worker(worker)
+    assert page.locator("progress").get_attribute("value") == "4"
+    shoot(page, deployment, "class-after-rerun")
+
+    rows = deployment.conn.execute(
+        "SELECT attempts, finished_at > rerun_requested_at AS fresh FROM grading_runs"
+        " WHERE id = ANY(%s)",
+        (list(run_ids.values()),),
+    ).fetchall()
+    assert [(r["attempts"], r["fresh"]) for r in rows] == [(2, True)] * 4
+    page.reload()
+    alice_row = page.locator("table.heat tbody tr", has=page.locator("th", has_text="alice"))
+    assert "72" in alice_row.locator(".total").inner_text()  # the override outlived the re-run
+
+    with page.expect_download() as download:
+        page.click("text=Download the gradebook (CSV)")
+    saved = deployment.shots / "grades.csv"
+    download.value.save_as(saved)
+    with saved.open(encoding="utf-8", newline="") as handle:
+        lines = {line["login"]: line for line in csv.DictReader(handle)}
+    header = next(csv.reader(saved.open(encoding="utf-8")))
+    assert header[:5] == ["login", "repository", "graded_commit", "pushed_at", "status"]
+    assert header[-4:] == ["total", "max_score", "late_penalty", "flags"]
+    assert (lines["alice"]["1.1a"], lines["alice"]["total"]) == ("6", "72")
+    assert "overridden" in lines["alice"]["flags"]
+    assert lines["carol"]["flags"] == "late" and lines["erin"]["status"] == "no grade"
+    assert deployment.world.standin.violations == []
