@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from grader.class_grading import find_submissions, write_scores_csv
+from grader.class_store import store_class
 from grader.errors import GraderError
 from grader.history.deadline import DeadlinePolicy
 from grader.lab import default_lab_path, load_lab
@@ -109,6 +110,14 @@ def grade_class(
         Path | None, typer.Option("--json", help="Also write one JSON report per submission here.")
     ] = None,
     details: Annotated[bool, typer.Option(help="Print each report's findings.")] = False,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="Also record the grades in the service's store (GRADER_DATABASE_URL) as the "
+            "repositories ORGANISATION/<folder name>, for the dashboard.",
+            metavar="ORGANISATION",
+        ),
+    ] = None,
     deadline: Deadline = None,
     grace: Grace = 0,
     late_penalty: LatePenalty = 0.0,
@@ -161,6 +170,18 @@ def grade_class(
     console.print(table)
     write_scores_csv(csv_path, session.lab, graded)
     console.print(f"Scores written to {csv_path}")
+    if store:
+        try:
+            stored = store_class(
+                settings.database_url,
+                session.lab,
+                store,
+                list(zip(submissions, [report for _, report in graded], strict=True)),
+            )
+        except GraderError as exc:
+            errors.print(f"[red]error:[/red] {exc.message}")
+            raise typer.Exit(2) from exc
+        console.print(f"{len(stored)} grades recorded in the store for the dashboard")
     raise typer.Exit(1 if any(r.status is RunStatus.ERROR for _, r in graded) else 0)
 
 
