@@ -12,8 +12,8 @@ from pathlib import Path
 from grader.errors import InvalidInput
 from grader.lab import Lab
 from grader.report import Report
-from grader.store.assignments import find_assignment
-from grader.store.db import connect
+from grader.store.assignments import Assignment, find_assignment
+from grader.store.db import Connection, connect
 from grader.store.migrate import apply_migrations
 from grader.store.repositories import save_repository
 from grader.store.runs import ensure_run, finish_run, start_attempt
@@ -24,6 +24,24 @@ def local_commit(folder: Path, lab: Lab) -> str:
     exercise = folder / lab.exercise_file
     data = exercise.read_bytes() if exercise.is_file() else b""
     return "local-" + hashlib.sha1(data).hexdigest()[:32]
+
+
+def _assignment(conn: Connection, lab: Lab, organisation: str, folder: Path) -> Assignment:
+    assignment = find_assignment(conn, organisation, folder.name)
+    if assignment is None or assignment.lab_id != lab.id:
+        raise InvalidInput(
+            f"no assignment of lab {lab.id} matches {organisation}/{folder.name}: add it "
+            "with `python -m grader.store.assignments FILE` (see docs/github-app.md)"
+        )
+    return assignment
+
+
+def check_class(database_url: str, lab: Lab, organisation: str, folders: Sequence[Path]) -> None:
+    """Fail before grading, not after, when a folder would have nowhere to go."""
+    with connect(database_url) as conn:
+        apply_migrations(conn)
+        for folder in folders:
+            _assignment(conn, lab, organisation, folder)
 
 
 def store_class(
@@ -37,12 +55,7 @@ def store_class(
         apply_migrations(conn)
         stored = []
         for folder, report in graded:
-            assignment = find_assignment(conn, organisation, folder.name)
-            if assignment is None or assignment.lab_id != lab.id:
-                raise InvalidInput(
-                    f"no assignment of lab {lab.id} matches {organisation}/{folder.name}: add it "
-                    "with `python -m grader.store.assignments FILE` (see docs/github-app.md)"
-                )
+            assignment = _assignment(conn, lab, organisation, folder)
             repository = save_repository(
                 conn,
                 f"{organisation}/{folder.name}",

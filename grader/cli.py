@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from grader.class_grading import find_submissions, write_scores_csv
-from grader.class_store import store_class
+from grader.class_store import check_class, store_class
 from grader.errors import GraderError
 from grader.history.deadline import DeadlinePolicy
 from grader.lab import default_lab_path, load_lab
@@ -135,6 +135,12 @@ def grade_class(
     graded: list[tuple[str, Report]] = []
     with session:
         submissions = find_submissions(folder, session.lab)
+        if store and submissions:
+            try:
+                check_class(settings.database_url, session.lab, store, submissions)
+            except GraderError as exc:
+                errors.print(f"[red]error:[/red] {exc.message}")
+                raise typer.Exit(2) from exc
         if not submissions:
             errors.print(
                 f"[red]error:[/red] no submission with {session.lab.exercise_file} below {folder}"

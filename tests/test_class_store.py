@@ -71,3 +71,10 @@ def test_a_clone_matching_no_assignment_stores_nothing(
     with pytest.raises(InvalidInput, match="no assignment"):
         store_class(store_url, LAB, "uni", [(stray, report(1))])
     assert conn.execute("SELECT count(*) AS n FROM repositories").fetchone() == {"n": 0}
+
+
+def test_an_assignments_file_without_assignments_is_an_error() -> None:
+    from grader.store.assignments import parse_assignments
+
+    with pytest.raises(InvalidInput, match=r"no \[\[assignment\]\]"):
+        parse_assignments('[[assignments]]\norganisation = "uni"\n', "assignments.toml")

@@ -75,8 +75,10 @@ def parse_assignments(text: str, source: str = "assignments file") -> list[Assig
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(f"{source} is not valid TOML: {exc}") from exc
+    if not data.get("assignment"):
+        raise InvalidInput(f"{source} has no [[assignment]] table: nothing to configure")
     out: list[Assignment] = []
-    for i, entry in enumerate(data.get("assignment", []), start=1):
+    for i, entry in enumerate(data["assignment"], start=1):
         entry = dict(entry)
         entry["grace"] = timedelta(minutes=float(entry.pop("grace_minutes", 0)))
         try:
