@@ -1,14 +1,17 @@
 """How fast a job gets a fresh lab state, and how long a whole submission takes to grade.
 
-Measured side by side in one run on the embedded `local` backend, so the ratio holds
+Measured side by side in one run on the embedded `local` backend, so the ratios hold
 on whatever machine runs it:
 
     .venv/bin/python bench/fresh_state.py [--rounds 5] [--citus auto|on|off]
 
-1. template copy: a started cluster, the lab loaded once into a template; each job
-   is CREATE DATABASE ... TEMPLATE on every node, then dropped (what grading uses).
-2. cold cluster: each job starts 4 new nodes, loads and distributes the lab, stops.
-3. a whole submission: the complete example graded end to end on a warm session.
+1. spare ready: what grading does; the next job's copy was made in the background
+   while the previous job ran, so a job only takes it.
+2. template copy: a started cluster, the lab loaded once into a template; the job's
+   copy is CREATE DATABASE ... TEMPLATE on every node, made when the job asks.
+3. cold cluster: each job starts 4 new nodes, loads and distributes the lab, stops.
+4. a whole submission: the complete example graded end to end on a warm session, back
+   to back (a deadline burst) and after a pause (a push to an idle service).
 """
 
 from __future__ import annotations
@@ -58,19 +61,41 @@ def main() -> None:
     with console.status("Cold cluster per job..."):
         cold_times = timed(cold, args.rounds)
 
-    with GradingSession.open(settings, lab) as session, session.source.lease() as cluster:
-        engine = cluster.engine_info()
+    with GradingSession.open(settings, lab) as session:
+        with session.source.lease() as cluster:
+            engine = cluster.engine_info()
+            copies = cluster.databases  # type: ignore[attr-defined]
+            template = copies.template_name(lab)
 
-        def copy() -> None:
-            cluster.end_job(cluster.new_job(lab, f"bench_{uuid.uuid4().hex[:8]}"))
+            def on_demand() -> float:
+                start = time.perf_counter()
+                job = copies.copy_template(template, f"bench_{uuid.uuid4().hex[:8]}")
+                took = time.perf_counter() - start
+                copies.end_job(job)
+                return took
 
-        with console.status("Template copy per job..."):
-            copy_times = timed(copy, args.rounds)
+            def from_spare() -> float:
+                time.sleep(3)  # a job's run: the next spare is made meanwhile
+                start = time.perf_counter()
+                job = cluster.new_job(lab, f"bench_{uuid.uuid4().hex[:8]}")
+                took = time.perf_counter() - start
+                cluster.end_job(job)
+                return took
+
+            with console.status("Template copy per job..."):
+                copy_times = [on_demand() for _ in range(args.rounds)]
+                cluster.end_job(cluster.new_job(lab, "bench_warm_up"))  # starts the first spare
+                spare_times = [from_spare() for _ in range(args.rounds)]
         example = lab.root / "examples" / "complete"
         session.reference()  # computed once per session in real use: keep it out of the timing
         with console.status("Grading the complete example..."):
             grade_times = timed(lambda: session.grade_checkout(example), args.rounds)
+            paused_times = []
+            for _ in range(args.rounds):
+                time.sleep(3)  # a push arriving while the service idles: its spare is ready
+                paused_times += timed(lambda: session.grade_checkout(example), 1)
 
+    spare_med = statistics.median(spare_times)
     copy_med, cold_med = statistics.median(copy_times), statistics.median(cold_times)
     table = Table(
         title=f"{args.rounds} rounds each; PostgreSQL {engine.postgres_version}"
@@ -79,9 +104,11 @@ def main() -> None:
     for col in ("what", "median", "min", "max"):
         table.add_column(col, justify="left" if col == "what" else "right")
     for name, times in (
+        ("fresh state: spare ready", spare_times),
         ("fresh state: template copy", copy_times),
         ("fresh state: cold cluster", cold_times),
-        ("grade the complete example", grade_times),
+        ("grade the complete example, back to back", grade_times),
+        ("grade the complete example, after a pause", paused_times),
     ):
         table.add_row(
             name,
@@ -89,6 +116,7 @@ def main() -> None:
         )
     console.print(table)
     console.print(f"cold cluster / template copy = {cold_med / copy_med:.1f}x")
+    console.print(f"template copy / spare ready = {copy_med / spare_med:.1f}x")
 
 
 if __name__ == "__main__":

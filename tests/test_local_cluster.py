@@ -25,6 +25,7 @@ from local_cluster_support import (
 )
 
 from grader.cluster.binaries import OsUser, find_binaries
+from grader.cluster.cluster_health import probe_databases
 from grader.cluster.lab_databases import job_database_name
 from grader.cluster.local import LocalCluster, reap_stale
 from grader.errors import InfrastructureError, LabError
@@ -307,3 +308,22 @@ def _accepts(port: int) -> bool:
             return True
     except psycopg.OperationalError:
         return False
+
+
+def test_the_next_jobs_copy_is_made_while_a_job_runs(prepared: LocalCluster, lab: Lab) -> None:
+    first = prepared.new_job(lab, "first")
+    student_rows(first, "DELETE FROM patients RETURNING 1")  # the spare must not see this
+    spare = prepared.databases.spares
+    deadline = time.monotonic() + 30
+    while not spare.names and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (spare_name,) = spare.names
+    prepared.end_job(first)
+    assert probe_databases(prepared.databases).healthy  # a spare is not a left-over job
+    second = prepared.new_job(lab, "second")
+    try:
+        assert second.name == job_database_name("second")
+        assert on_every_node(prepared, _DB, [spare_name]) == [[]] * len(prepared.nodes())
+        assert student_rows(second, "SELECT count(*) FROM patients") == [(3,)]
+    finally:
+        prepared.end_job(second)

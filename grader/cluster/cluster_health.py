@@ -52,6 +52,7 @@ def probe_databases(dbs: LabDatabases) -> ClusterHealth:
             continue
         if prepared:
             problems.append(f"{node.role} holds prepared transactions {prepared}")
+        copies = [c for c in copies if c not in dbs.spares.names]
         if copies:
             problems.append(f"{node.role} still holds job databases {copies}")
         unexpected = sorted(set(roles) - expected_roles)

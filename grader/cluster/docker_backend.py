@@ -147,6 +147,8 @@ class DockerCluster(TemplateCluster):
         if self._closed:
             return
         self._closed = True
+        if self._databases is not None:
+            self._databases.close()
         for container in self._containers.values():
             self._remove_container(container)
         self._containers = {}

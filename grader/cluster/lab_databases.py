@@ -23,6 +23,7 @@ from grader.cluster import node_sql
 from grader.cluster.base import JobDatabase, Node
 from grader.cluster.lab_role import LAB_ROLE, ensure_role, reset_defaults
 from grader.cluster.lab_setup import load_template
+from grader.cluster.spare_copies import SpareCopies
 from grader.errors import InfrastructureError
 from grader.lab import Lab
 from grader.settings import Limits
@@ -55,6 +56,7 @@ class LabDatabases:
         self._limits = limits
         self.role = role
         self._ready: set[str] = set()  # templates known loaded and locked
+        self.spares = SpareCopies(self._spare_copy, self.end_job)
 
     @property
     def coordinator(self) -> Node:
@@ -90,8 +92,39 @@ class LabDatabases:
         if template not in self._ready and not self._is_ready(template):
             raise InfrastructureError(f"lab {lab.id} is not prepared on this cluster")
         self._ready.add(template)
+        spare = self.spares.take(template)
+        job = self._from_spare(spare, job_id) if spare else self.copy_template(template, job_id)
+        self.spares.refill(template)
+        return job
+
+    def _from_spare(self, spare: JobDatabase, job_id: str) -> JobDatabase:
+        """The spare, renamed on every node to the job's name: nobody has connected to it
+        yet, so the rename is immediate, and the job's name still says which job it is."""
+        job = self._job(job_database_name(job_id))
+        rename = sql.SQL("ALTER DATABASE {} RENAME TO {}").format(
+            sql.Identifier(spare.name), sql.Identifier(job.name)
+        )
+        try:
+            with self._maintenance_sessions() as sessions:
+                if any(node_sql.exists(conn, job.name) for _, conn in sessions):
+                    self.end_job(job)  # a retried job starts from a clean copy
+                for _, conn in sessions:
+                    conn.execute(rename)
+        except psycopg.Error as exc:
+            raise InfrastructureError(f"could not hand out a spare copy: {exc}") from exc
+        return job
+
+    def copy_template(self, template: str, job_id: str) -> JobDatabase:
+        """A copy made now, on every node (new_job hands out a spare when one is ready)."""
         job = self._job(job_database_name(job_id))
         self.end_job(job)  # a retried job starts from a clean copy
+        return self._copy_everywhere(template, job)
+
+    def _spare_copy(self, template: str, spare_id: str) -> JobDatabase:
+        # Made while another job runs: a fresh name, so nothing of that job is touched.
+        return self._copy_everywhere(template, self._job(job_database_name(spare_id)))
+
+    def _copy_everywhere(self, template: str, job: JobDatabase) -> JobDatabase:
         try:
             # Side by side: each node copies on its own server, so the wall time is one copy.
             with ThreadPoolExecutor(max_workers=len(self.nodes)) as pool:
@@ -100,6 +133,10 @@ class LabDatabases:
             self.end_job(job)
             raise
         return job
+
+    def close(self) -> None:
+        """Drop the spare copy; call before the nodes stop."""
+        self.spares.close()
 
     def end_job(self, job: JobDatabase) -> None:
         """Clear what the job left on every node, then drop its copies. Idempotent."""
@@ -221,11 +258,12 @@ class LabDatabases:
                     time.sleep(0.1)
 
     def _rollback_prepared(self, node: Node, conn: Conn, database: str) -> None:
-        """Prepared transactions live per node, not per database, and block DROP DATABASE.
-        Those of the lab role are cleared wherever they are: their fixed gids (the lab's
-        'mediAI_emergency_yuki_001') would otherwise refuse every later job's PREPARE."""
-        for db, gids in node_sql.prepared_transactions(conn, database, self.role).items():
-            with self.admin(node, db) as db_conn:
+        """Prepared transactions block DROP DATABASE, and their gids are per node: left
+        behind, the lab's fixed 'mediAI_emergency_yuki_001' would refuse every later job's
+        PREPARE. ROLLBACK PREPARED must run in the transaction's own database."""
+        gids = node_sql.prepared_transactions(conn, database)
+        if gids:
+            with self.admin(node, database) as db_conn:
                 node_sql.rollback_prepared(db_conn, gids)
 
 

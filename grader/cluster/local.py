@@ -101,6 +101,7 @@ class LocalCluster(TemplateCluster):
             return
         self._closed = True
         atexit.unregister(self.close)
+        self.databases.close()
         node_processes.stop([p.data_dir for p in self._processes], self._binaries, self._user)
         shutil.rmtree(self.folder, ignore_errors=True)
 

@@ -47,19 +47,14 @@ def settle(conn: Conn, database: str) -> None:
         time.sleep(0.05)
 
 
-def prepared_transactions(conn: Conn, database: str, owner: str) -> dict[str, list[str]]:
-    """Gids by database, of the transactions prepared in `database` or by `owner`, where
-    they can be reached (a database that refuses connections cannot roll them back)."""
+def prepared_transactions(conn: Conn, database: str) -> list[str]:
+    """Gids of the transactions prepared in `database`. Only that database's: the next
+    job's spare copy is made while a job runs, so ending one job must never touch what
+    another has prepared (a gid is per node, but each transaction has its database)."""
     rows = conn.execute(
-        "SELECT x.database, x.gid FROM pg_prepared_xacts x JOIN pg_database d"
-        " ON d.datname = x.database WHERE d.datallowconn"
-        " AND (x.database = %s OR x.owner = %s) ORDER BY x.database",
-        [database, owner],
+        "SELECT gid FROM pg_prepared_xacts WHERE database = %s ORDER BY gid", [database]
     ).fetchall()
-    by_database: dict[str, list[str]] = {}
-    for db, gid in rows:
-        by_database.setdefault(str(db), []).append(str(gid))
-    return by_database
+    return [str(gid) for (gid,) in rows]
 
 
 def rollback_prepared(conn: Conn, gids: list[str]) -> None:
