@@ -27,7 +27,12 @@ def headline(report: Report) -> str:
     if report.ungraded_points:
         notes.append(f"{fmt_points(report.ungraded_points)} points not graded here: need Citus")
     if report.needs_review:
-        notes.append(f"{len(report.needs_review)} written answers await review")
+        count = len(report.needs_review)
+        notes.append(
+            "1 written answer awaits review"
+            if count == 1
+            else f"{count} written answers await review"
+        )
     if report.penalty:
         notes.append(f"{fmt_points(report.penalty)} points of penalty included")
     return text + (f" ({'; '.join(notes)})" if notes else "")
