@@ -67,7 +67,7 @@ def test_title_says_what_could_not_be_graded() -> None:
     content = render_report(r, pass_mark=50)
     assert content.title == "Score 46/100 (26 points ungraded: need Citus)"
     assert "without Citus" in content.summary
-    assert "| 2.1 | Exercise 2.1 | ungraded | 0/26 |" in content.summary
+    assert "| 2.1 | Exercise 2.1 | not graded | 0/26 |" in content.summary
 
 
 def test_title_with_everything_graded() -> None:

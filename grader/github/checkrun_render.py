@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.findings import Finding, Severity
-from grader.report import ExerciseReport, Report, RunStatus, Status
+from grader.render.markdown import details, exercise_table
+from grader.render.summary import fmt_points, headline
+from grader.report import Report, RunStatus, Status
 
 MAX_TEXT = 65535
 MAX_ANNOTATION_BYTES = 64 * 1024
@@ -52,10 +54,6 @@ class CheckRunContent:
         }
 
 
-def fmt_points(value: float) -> str:
-    return f"{value:g}" if value == round(value, 2) else f"{value:.2f}"
-
-
 def conclusion_for(report: Report, pass_mark: float) -> str:
     if report.status is RunStatus.ERROR or report.max_score <= 0:
         return "neutral"
@@ -70,25 +68,13 @@ def conclusion_for(report: Report, pass_mark: float) -> str:
     return "neutral"
 
 
-def title_for(report: Report) -> str:
-    title = f"Score {fmt_points(report.score)}/{fmt_points(report.max_score)}"
-    notes = []
-    if report.ungraded_points > 0:
-        why = ": need Citus" if report.engine and report.engine.citus_version is None else ""
-        notes.append(f"{fmt_points(report.ungraded_points)} points ungraded{why}")
-    review = sum(e.max_score for e in report.exercises if e.manual_review)
-    if review > 0:
-        notes.append(f"{fmt_points(review)} points await review")
-    return title + (f" ({'; '.join(notes)})" if notes else "")
-
-
 def render_report(report: Report, *, pass_mark: float) -> CheckRunContent:
     annotations = tuple(a for a in (annotation(f) for f in report.all_findings) if a is not None)
     return CheckRunContent(
         conclusion=conclusion_for(report, pass_mark),
-        title=title_for(report),
+        title=headline(report),
         summary=clip(_summary(report, pass_mark), MAX_TEXT),
-        text=clip(_details(report), MAX_TEXT),
+        text=clip(details(report), MAX_TEXT),
         annotations=annotations,
     )
 
@@ -139,17 +125,9 @@ def clip_bytes(text: str, limit: int) -> str:
     return data[: limit - len(marker.encode())].decode(errors="ignore") + marker
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _result(ex: ExerciseReport) -> str:
-    return f"{ex.status.value}, awaits review" if ex.manual_review else ex.status.value
-
-
 def _summary(report: Report, pass_mark: float) -> str:
     threshold = report.max_score * pass_mark / 100
-    lines = [f"**{title_for(report)}** · pass mark {fmt_points(pass_mark)}%"]
+    lines = [f"**{headline(report)}** · pass mark {fmt_points(pass_mark)}%"]
     lines[0] += f" ({fmt_points(threshold)} points)"
     if report.commit:
         lines[0] += f" · commit `{report.commit[:12]}`"
@@ -165,33 +143,5 @@ def _summary(report: Report, pass_mark: float) -> str:
         )
     if report.penalty > 0:
         lines.append(f"Penalty: {fmt_points(report.penalty)} points, already deducted.")
-    lines += ["", "| Exercise | Title | Result | Points |", "|---|---|---|---|"]
-    for ex in report.exercises:
-        points = f"{fmt_points(ex.score)}/{fmt_points(ex.max_score)}"
-        lines.append(f"| {_cell(ex.id)} | {_cell(ex.title)} | {_result(ex)} | {points} |")
+    lines += ["", *exercise_table(report)]
     return "\n".join(lines)
-
-
-def _finding_line(f: Finding) -> list[str]:
-    where = f" ({f.file}:{f.line})" if f.file and f.line else ""
-    out = [f"- **{f.severity.value}** `{f.code}`{where}: {f.message}"]
-    if f.detail:
-        out += ["", "  ```text", *("  " + line for line in f.detail.splitlines()), "  ```"]
-    return out
-
-
-def _details(report: Report) -> str:
-    lines: list[str] = []
-    if report.findings:
-        lines.append("### Submission")
-        for f in report.findings:
-            lines += _finding_line(f)
-        lines.append("")
-    for ex in report.exercises:
-        if not ex.findings:
-            continue
-        lines.append(f"### Exercise {ex.id}: {ex.title}")
-        for f in ex.findings:
-            lines += _finding_line(f)
-        lines.append("")
-    return "\n".join(lines) if lines else "No findings."

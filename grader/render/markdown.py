@@ -1,48 +1,48 @@
-"""A report as GitHub-flavoured markdown: the check run's summary and the CLI's --markdown."""
+"""A report as GitHub-flavoured markdown: the check run's summary and text, and the CLI's
+--markdown."""
 
 from __future__ import annotations
 
 from grader.findings import Finding
-from grader.render.summary import STATUS_LABEL, fmt_points, headline
+from grader.render.summary import fmt_points, headline, result_label
 from grader.report import Report
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def summary_table(report: Report) -> str:
-    lines = [f"**{headline(report)}**", ""]
-    if not report.exercises:
-        return "\n".join(lines)
-    lines += ["| Exercise | Status | Points | |", "|---|---|---:|---|"]
+def exercise_table(report: Report) -> list[str]:
+    lines = ["| Exercise | Title | Result | Points |", "|---|---|---|---|"]
     for ex in report.exercises:
-        review = "written answer: to be reviewed" if ex.manual_review else ""
-        lines.append(
-            f"| {ex.id} {_cell(ex.title)} | {STATUS_LABEL[ex.status]} | "
-            f"{fmt_points(ex.score)}/{fmt_points(ex.max_score)} | {review} |"
-        )
-    return "\n".join(lines)
+        points = f"{fmt_points(ex.score)}/{fmt_points(ex.max_score)}"
+        lines.append(f"| {cell(ex.id)} | {cell(ex.title)} | {result_label(ex)} | {points} |")
+    return lines
 
 
-def _finding(f: Finding) -> str:
-    where = f" (`{f.file}` line {f.line})" if f.file and f.line else ""
-    text = f"- **{f.severity.value}**{where}: {_cell(f.message)}"
+def finding_lines(f: Finding) -> list[str]:
+    where = f" ({f.file}:{f.line})" if f.file and f.line else ""
+    out = [f"- **{f.severity.value}** `{f.code}`{where}: {f.message}"]
     if f.detail:
-        text += "\n\n  ```\n" + "\n".join("  " + ln for ln in f.detail.splitlines()) + "\n  ```"
-    return text
+        out += ["", "  ```text", *("  " + line for line in f.detail.splitlines()), "  ```"]
+    return out
 
 
 def details(report: Report) -> str:
-    out: list[str] = []
+    lines: list[str] = []
     if report.findings:
-        out += ["### Submission", *(_finding(f) for f in report.findings), ""]
+        lines.append("### Submission")
+        for f in report.findings:
+            lines += finding_lines(f)
+        lines.append("")
     for ex in report.exercises:
-        shown = [f for f in ex.findings if f.code != "exercise.missing"]
-        if shown:
-            out += [f"### {ex.id} {ex.title}", *(_finding(f) for f in shown), ""]
-    return "\n".join(out)
+        if ex.findings:
+            lines.append(f"### Exercise {ex.id}: {ex.title}")
+            for f in ex.findings:
+                lines += finding_lines(f)
+            lines.append("")
+    return "\n".join(lines) if lines else "No findings."
 
 
 def render(report: Report) -> str:
-    return summary_table(report) + "\n\n" + details(report)
+    return "\n".join([f"**{headline(report)}**", "", *exercise_table(report), "", details(report)])

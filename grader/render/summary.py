@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.report import Report, RunStatus, Status
+from grader.report import ExerciseReport, Report, RunStatus, Status
 
 STATUS_LABEL = {
     Status.PASSED: "passed",
@@ -15,7 +15,12 @@ STATUS_LABEL = {
 
 
 def fmt_points(value: float) -> str:
-    return f"{value:g}"
+    return f"{value:g}" if value == round(value, 2) else f"{value:.2f}"
+
+
+def result_label(ex: ExerciseReport) -> str:
+    label = STATUS_LABEL[ex.status]
+    return f"{label}, awaits review" if ex.manual_review else label
 
 
 def headline(report: Report) -> str:
@@ -24,15 +29,12 @@ def headline(report: Report) -> str:
         return f"Grading failed ({report.error}); it will be retried. No score was given."
     text = f"Score {fmt_points(report.score)}/{fmt_points(report.max_score)}"
     notes = []
-    if report.ungraded_points:
-        notes.append(f"{fmt_points(report.ungraded_points)} points not graded here: need Citus")
-    if report.needs_review:
-        count = len(report.needs_review)
-        notes.append(
-            "1 written answer awaits review"
-            if count == 1
-            else f"{count} written answers await review"
-        )
-    if report.penalty:
-        notes.append(f"{fmt_points(report.penalty)} points of penalty included")
+    if report.ungraded_points > 0:
+        why = ": need Citus" if report.engine and report.engine.citus_version is None else ""
+        notes.append(f"{fmt_points(report.ungraded_points)} points ungraded{why}")
+    review = sum(e.max_score for e in report.exercises if e.manual_review)
+    if review > 0:
+        notes.append(f"{fmt_points(review)} points await review")
+    if report.penalty > 0:
+        notes.append(f"{fmt_points(report.penalty)} points of penalty deducted")
     return text + (f" ({'; '.join(notes)})" if notes else "")
