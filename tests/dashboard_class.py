@@ -15,12 +15,12 @@ GradingSession on plain PostgreSQL:
 from __future__ import annotations
 
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from github_standin import GitHubStandIn
+from service_support import WorkRepo
 
 from grader.history.deadline import PushRecord
 from grader.lab import default_lab_path
@@ -80,35 +80,8 @@ class World:
         return next(s for s in self.students if s.login == login)
 
 
-class DatedRepo:
+class DatedRepo(WorkRepo):
     """A student's working copy, pushing to the stand-in's bare copy, with chosen dates."""
-
-    def __init__(self, root: Path, bare: Path) -> None:
-        self.path = root
-        root.parent.mkdir(parents=True, exist_ok=True)
-        bare.parent.mkdir(parents=True, exist_ok=True)
-        self.git("init", "--quiet", "--bare", "-b", "main", str(bare), cwd=root.parent)
-        root.mkdir(parents=True)
-        self.git("init", "--quiet", "-b", "main")
-        self.git("remote", "add", "origin", str(bare))
-
-    def git(self, *args: str, cwd: Path | None = None, at: datetime | None = None) -> str:
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "HOME": str(self.path.parent),
-            "GIT_CONFIG_NOSYSTEM": "1",
-            "GIT_AUTHOR_NAME": "Student",
-            "GIT_AUTHOR_EMAIL": "student@example.invalid",
-            "GIT_COMMITTER_NAME": "Student",
-            "GIT_COMMITTER_EMAIL": "student@example.invalid",
-        }
-        if at is not None:
-            env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = at.isoformat()
-        done = subprocess.run(
-            ["git", *args], cwd=cwd or self.path, env=env, capture_output=True, text=True
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout.strip()
 
     def commit_tree(self, source: Path, at: datetime, **edits: str) -> str:
         """Make the working tree a copy of `source`, apply `edits` (path -> text), commit."""

@@ -7,7 +7,6 @@ import shutil
 from collections.abc import Iterator
 
 import pytest
-import redis
 from dashboard_class import World, build_world
 from dashboard_support import (
     CLIENT_ID,
@@ -21,6 +20,7 @@ from fastapi.testclient import TestClient
 from github_standin import GitHubStandIn
 from oauth_standin import OAuthStandIn
 from openapi_check import OPENAPI
+from service_fixtures import fresh_redis
 from service_support import APP_ID, rsa_key_pair
 
 from grader.cluster.binaries import find_binaries
@@ -50,14 +50,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
 @pytest.fixture
 def redis_db() -> Iterator[str]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
+    yield from fresh_redis(REDIS_URL)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ The fixtures are in dashboard_fixtures.py."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -189,13 +188,3 @@ def start_worker(env: dict[str, str], work_dir: Path) -> subprocess.Popen[bytes]
         return subprocess.Popen(
             command, env=env, cwd=work_dir, stdout=out, stderr=subprocess.STDOUT
         )
-
-
-def stop_worker(worker: subprocess.Popen[bytes]) -> None:
-    if worker.poll() is None:
-        worker.send_signal(signal.SIGTERM)  # warm shutdown: the session closes its cluster
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()

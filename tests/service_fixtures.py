@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import redis
 
 from grader.store.db import Connection, connect
 from grader.store.migrate import apply_migrations
@@ -42,3 +43,16 @@ def conn(store_url: str) -> Iterator[Connection]:
     with connect(store_url, autocommit=True) as c:
         apply_migrations(c)
         yield c
+
+
+def fresh_redis(url: str) -> Iterator[str]:
+    """A Redis database emptied before and after a test (each module uses its own number, so
+    modules never see each other's queues); skips when no Redis answers."""
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"no Redis at {url}: {exc}")
+    client.flushdb()
+    yield url
+    client.flushdb()

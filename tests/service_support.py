@@ -5,8 +5,10 @@ them. The fixtures are in service_fixtures.py."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,13 +77,14 @@ class WorkRepo:
     def __init__(self, root: Path, bare: Path) -> None:
         self.path = root
         self.bare = bare
+        root.parent.mkdir(parents=True, exist_ok=True)
         bare.parent.mkdir(parents=True, exist_ok=True)
         self.git("init", "--quiet", "--bare", "-b", "main", str(bare), cwd=root.parent)
         root.mkdir(parents=True, exist_ok=True)
         self.git("init", "--quiet", "-b", "main")
         self.git("remote", "add", "origin", str(bare))
 
-    def git(self, *args: str, cwd: Path | None = None) -> str:
+    def git(self, *args: str, cwd: Path | None = None, at: datetime | None = None) -> str:
         env = {
             "PATH": "/usr/bin:/bin",
             "HOME": str(self.path.parent),
@@ -91,6 +94,8 @@ class WorkRepo:
             "GIT_COMMITTER_NAME": "Student",
             "GIT_COMMITTER_EMAIL": "student@example.invalid",
         }
+        if at is not None:
+            env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = at.isoformat()
         done = subprocess.run(
             ["git", *args], cwd=cwd or self.path, env=env, capture_output=True, text=True
         )
@@ -108,3 +113,13 @@ class WorkRepo:
 
     def push(self, *extra: str) -> None:
         self.git("push", "--quiet", *extra, "origin", "HEAD:refs/heads/main")
+
+
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    if worker.poll() is None:
+        worker.send_signal(signal.SIGTERM)  # warm shutdown: the session closes its cluster
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()

@@ -23,11 +23,11 @@ from dashboard_support import (
     dashboard_settings,
     fill_store,
     start_worker,
-    stop_worker,
     worker_env,
 )
 from oauth_standin import OAuthStandIn
 from playwright.sync_api import Browser, Page, sync_playwright
+from service_support import stop_worker
 
 from grader.store.db import Connection
 from grader.web.app import create_app

@@ -4,10 +4,11 @@ same statements a fresh container cluster gets, minus the containers."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
-from docker_tiny_lab import tiny_lab
+from local_cluster_support import write_tiny_lab
 
 from grader.cluster import docker_bootstrap
 from grader.cluster.cluster_health import probe, probe_databases
@@ -66,10 +67,12 @@ def test_bootstrap_names_a_worker_the_coordinator_cannot_reach(cluster: LocalClu
         docker_bootstrap.bootstrap(cluster.databases, "generated-pw", addresses)
 
 
-def test_the_lab_still_loads_and_copies_after_bootstrap(cluster: LocalCluster) -> None:
+def test_the_lab_still_loads_and_copies_after_bootstrap(
+    cluster: LocalCluster, tmp_path: Path
+) -> None:
     dbs = cluster.databases
     docker_bootstrap.bootstrap(dbs, "generated-pw", worker_addresses(cluster))
-    lab = tiny_lab()
+    lab = write_tiny_lab(tmp_path)
     cluster.prepare_lab(lab)
     job = cluster.new_job(lab, "bootstrap-check")
     try:

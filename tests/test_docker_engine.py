@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import docker
 import psycopg
 import pytest
-from docker_tiny_lab import tiny_lab
+from local_cluster_support import write_tiny_lab
 
 from grader.cluster import docker_backend
 from grader.cluster.cluster_health import probe
@@ -67,9 +68,9 @@ def test_the_engine_is_the_students_one(cluster: DockerCluster) -> None:
 
 
 def test_a_job_gets_a_private_copy_and_plans_name_the_students_hosts(
-    cluster: DockerCluster,
+    cluster: DockerCluster, tmp_path: Path
 ) -> None:
-    lab = tiny_lab()
+    lab = write_tiny_lab(tmp_path)
     cluster.prepare_lab(lab)
     job = cluster.new_job(lab, "engine-test")
     try:

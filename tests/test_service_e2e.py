@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from fastapi.testclient import TestClient
 from github_standin import GitHubStandIn
 from openapi_check import OPENAPI
 from pydantic import SecretStr
+from service_fixtures import fresh_redis
 from service_support import (
     APP_ID,
     SECRET,
@@ -32,6 +32,7 @@ from service_support import (
     delivery_headers,
     example,
     rsa_key_pair,
+    stop_worker,
 )
 
 from grader.lab import default_lab_path
@@ -122,14 +123,7 @@ def wait_for(
 
 @pytest.fixture
 def redis_db() -> Iterator[str]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
+    yield from fresh_redis(REDIS_URL)
 
 
 @pytest.fixture
@@ -185,18 +179,8 @@ def service(tmp_path: Path, store_url: str, redis_db: str) -> Iterator[Deploymen
                 yield deployment
             finally:
                 for worker in deployment.workers:
-                    _stop(worker)
+                    stop_worker(worker)
         assert standin.violations == []
-
-
-def _stop(worker: subprocess.Popen[bytes]) -> None:
-    if worker.poll() is None:
-        worker.send_signal(signal.SIGTERM)  # warm shutdown: the session closes its cluster
-        try:
-            worker.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-            worker.wait()
 
 
 def commit_example(student: WorkRepo, name: str, message: str) -> str:

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import redis
 from kombu import Consumer, Queue
+from service_fixtures import fresh_redis
 
 from grader.settings import Service, Settings
 from grader.web.intake import Job
@@ -28,14 +28,7 @@ def test_a_repository_always_gets_the_same_queue() -> None:
 
 @pytest.fixture
 def redis_db() -> Iterator[str]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
-    client.flushdb()
-    yield REDIS_URL
-    client.flushdb()
+    yield from fresh_redis(REDIS_URL)
 
 
 @pytest.mark.service
