@@ -211,7 +211,7 @@ def _run_notes(ctx: CheckContext, run: ExerciseRun | None) -> list[Finding]:
             notes.append(
                 ctx.finding("limit.statement", f"Stopped by the {stmt.limit}.", line=stmt.line)
             )
-    if getattr(run, "rolled_back_open_transaction", False):
+    if run.rolled_back_open_transaction:
         notes.append(
             ctx.finding(
                 "run.open-transaction",
