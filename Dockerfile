@@ -24,4 +24,4 @@ USER grader
 ENV PYTHONUNBUFFERED=1
 
 EXPOSE 8000
-CMD ["uvicorn", "--factory", "grader.web.app:create_app", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["uvicorn", "--factory", "grader.app:create_app", "--host", "0.0.0.0", "--port", "8000"]

@@ -25,9 +25,9 @@ from collections.abc import Callable
 from rich.console import Console
 from rich.table import Table
 
-from grader.cluster.local import LocalCluster
-from grader.lab import default_lab_path, load_lab
-from grader.pipeline import GradingSession
+from grader.cluster.local.cluster import LocalCluster
+from grader.core.lab import default_lab_path, load_lab
+from grader.pipeline.session import GradingSession
 from grader.settings import Settings
 
 

@@ -13,16 +13,16 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from grader.class_grading import find_submissions, write_scores_csv
-from grader.class_store import check_class, store_class
-from grader.errors import GraderError
+from grader.core.errors import GraderError
+from grader.core.lab import default_lab_path, load_lab
+from grader.core.report import Report, RunStatus
 from grader.history.deadline import DeadlinePolicy
-from grader.lab import default_lab_path, load_lab
-from grader.pipeline import GradingSession
+from grader.pipeline.class_grading import find_submissions, write_scores_csv
+from grader.pipeline.class_store import check_class, store_class
+from grader.pipeline.session import GradingSession
 from grader.render import markdown as md_render
 from grader.render import terminal
 from grader.render.summary import headline
-from grader.report import Report, RunStatus
 from grader.settings import Settings
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)

@@ -22,10 +22,10 @@ from pathlib import Path
 from github_standin import GitHubStandIn
 from service_support import WorkRepo
 
+from grader.core.lab import default_lab_path
+from grader.core.report import Report
 from grader.history.deadline import PushRecord
-from grader.lab import default_lab_path
-from grader.pipeline import GradingSession
-from grader.report import Report
+from grader.pipeline.session import GradingSession
 from grader.settings import LocalCluster, Settings
 from grader.store import pushes
 from grader.store.assignments import Assignment

@@ -23,10 +23,10 @@ from openapi_check import OPENAPI
 from service_fixtures import fresh_redis
 from service_support import APP_ID, rsa_key_pair
 
-from grader.cluster.binaries import find_binaries
-from grader.errors import InfrastructureError
+from grader.app import create_app
+from grader.cluster.local.binaries import find_binaries
+from grader.core.errors import InfrastructureError
 from grader.store.db import Connection
-from grader.web.app import create_app
 
 
 @pytest.fixture(scope="session")

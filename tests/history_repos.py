@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.lab import Lab
+from grader.core.lab import Lab
 
 GIT = shutil.which("git")
 requires_git = pytest.mark.skipif(GIT is None, reason="git is not installed")

@@ -12,11 +12,11 @@ import psycopg
 import pytest
 
 from grader.cluster.base import JobDatabase
-from grader.cluster.binaries import find_binaries
-from grader.cluster.local import LocalCluster
-from grader.errors import InfrastructureError
-from grader.lab import Lab, Probe, load_lab
-from grader.run import PlannedExercise, PlannedStatement
+from grader.cluster.local.binaries import find_binaries
+from grader.cluster.local.cluster import LocalCluster
+from grader.core.errors import InfrastructureError
+from grader.core.lab import Lab, Probe, load_lab
+from grader.run.execute import PlannedExercise, PlannedStatement
 from grader.settings import Limits
 from grader.settings import LocalCluster as LocalSettings
 

@@ -13,7 +13,7 @@ from psycopg import Connection, sql
 from psycopg.conninfo import make_conninfo
 from psycopg.rows import TupleRow
 
-from grader.lab import Lab, default_lab_path, load_lab
+from grader.core.lab import Lab, default_lab_path, load_lab
 
 BUNDLE = default_lab_path()
 TEMPLATE = BUNDLE / "template"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from openapi_check import OPENAPI, OpenAPIChecker
 
-from grader.findings import Finding, Severity
-from grader.github.checkrun_render import (
+from grader.core.findings import Finding, Severity
+from grader.core.report import Engine, ExerciseReport, Report, RunStatus, Status
+from grader.publish.checkrun_render import (
     ANNOTATIONS_PER_REQUEST,
     MAX_ANNOTATION_BYTES,
     MAX_TEXT,
@@ -16,7 +17,6 @@ from grader.github.checkrun_render import (
     render_failure,
     render_report,
 )
-from grader.report import Engine, ExerciseReport, Report, RunStatus, Status
 
 EXERCISE_FILE = "exercises/01-TP-Pratique-MediAI.md"
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.class_store import local_commit, store_class
+from grader.core.errors import InvalidInput
+from grader.core.lab import default_lab_path, load_lab
+from grader.core.report import ExerciseReport, Report, Status
 from grader.dashboard.queries import class_rows
-from grader.errors import InvalidInput
-from grader.lab import default_lab_path, load_lab
-from grader.report import ExerciseReport, Report, Status
+from grader.pipeline.class_store import local_commit, store_class
 from grader.store.assignments import Assignment, find_assignment, save_assignment
 from grader.store.db import Connection
 

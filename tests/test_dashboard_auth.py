@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from itsdangerous import URLSafeTimedSerializer
 from oauth_standin import OAuthStandIn
 
+from grader.app import create_app
 from grader.dashboard.auth import SESSION_COOKIE
-from grader.web.app import create_app
 
 pytestmark = [pytest.mark.service, pytest.mark.postgres, pytest.mark.slow]
 pytest_plugins = ["service_fixtures", "dashboard_fixtures"]

@@ -29,8 +29,8 @@ from oauth_standin import OAuthStandIn
 from playwright.sync_api import Browser, Page, sync_playwright
 from service_support import stop_worker
 
+from grader.app import create_app
 from grader.store.db import Connection
-from grader.web.app import create_app
 from workers.routing import STAFF_QUEUE
 
 pytestmark = [pytest.mark.browser, pytest.mark.service, pytest.mark.postgres, pytest.mark.slow]

@@ -6,14 +6,14 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from grader.core.findings import Finding, Severity
+from grader.core.report import ExerciseReport, Report, RunStatus, Status
 from grader.dashboard.charts import bins, histogram_svg, share_colour
 from grader.dashboard.csv_export import gradebook_csv
 from grader.dashboard.flags import grade_flags
 from grader.dashboard.grades import apply_overrides
 from grader.dashboard.queries import StudentRow
 from grader.dashboard.stats import Column, columns, exercise_stats, summary
-from grader.findings import Finding, Severity
-from grader.report import ExerciseReport, Report, RunStatus, Status
 from grader.store.overrides import Override
 from grader.store.repositories import Repository
 

@@ -13,7 +13,7 @@ import pytest
 import redis
 from dashboard_support import API_TOKEN, PROFESSOR, Site, sign_in
 
-from grader.report import Report
+from grader.core.report import Report
 from grader.store import runs
 from workers.routing import STAFF_QUEUE
 

@@ -14,10 +14,10 @@ from docker.api.network import NetworkApiMixin
 from docker.models.containers import _create_container_args
 from pydantic import SecretStr
 
-from grader.cluster.docker_backend import DockerCluster
-from grader.cluster.docker_guard import UnsafeContainerSpec
-from grader.cluster.docker_spec import CLUSTER_LABEL, ROLE_LABEL
-from grader.errors import InfrastructureError
+from grader.cluster.docker.backend import DockerCluster
+from grader.cluster.docker.guard import UnsafeContainerSpec
+from grader.cluster.docker.spec import CLUSTER_LABEL, ROLE_LABEL
+from grader.core.errors import InfrastructureError
 from grader.settings import DockerCluster as DockerSettings
 from grader.settings import GitHubApp, Settings
 

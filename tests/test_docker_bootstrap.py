@@ -10,10 +10,10 @@ import psycopg
 import pytest
 from local_cluster_support import write_tiny_lab
 
-from grader.cluster import docker_bootstrap
-from grader.cluster.cluster_health import probe, probe_databases
-from grader.cluster.local import LocalCluster
-from grader.errors import InfrastructureError
+from grader.cluster.docker import bootstrap as docker_bootstrap
+from grader.cluster.docker.cluster_health import probe, probe_databases
+from grader.cluster.local.cluster import LocalCluster
+from grader.core.errors import InfrastructureError
 from grader.settings import LocalCluster as LocalSettings
 from grader.settings import Settings
 

@@ -13,12 +13,12 @@ import psycopg
 import pytest
 from local_cluster_support import write_tiny_lab
 
-from grader.cluster import docker_backend
-from grader.cluster.cluster_health import probe
-from grader.cluster.docker_backend import DockerCluster
-from grader.cluster.docker_spec import CLUSTER_LABEL, OWNER_LABEL
-from grader.cluster.pool import ClusterPool
-from grader.cluster.reaper import reap
+from grader.cluster.docker import backend as docker_backend
+from grader.cluster.docker.backend import DockerCluster
+from grader.cluster.docker.cluster_health import probe
+from grader.cluster.docker.pool import ClusterPool
+from grader.cluster.docker.reaper import reap
+from grader.cluster.docker.spec import CLUSTER_LABEL, OWNER_LABEL
 from grader.settings import Settings
 
 pytestmark = [pytest.mark.docker_engine, pytest.mark.slow]

@@ -10,8 +10,8 @@ import pytest
 from docker.models.containers import _create_container_args
 from pydantic import SecretStr
 
-from grader.cluster.docker_guard import UnsafeContainerSpec, assert_no_secrets, service_secrets
-from grader.cluster.docker_spec import (
+from grader.cluster.docker.guard import UnsafeContainerSpec, assert_no_secrets, service_secrets
+from grader.cluster.docker.spec import (
     CLUSTER_LABEL,
     CONTAINER_SETTINGS,
     GRADING_CONF,

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from local_cluster_support import VARIANTS, needs_postgres
 
-from grader.lab import default_lab_path, load_lab
-from grader.pipeline import GradingSession
-from grader.report import Report, RunStatus, Status
+from grader.core.lab import default_lab_path, load_lab
+from grader.core.report import Report, RunStatus, Status
+from grader.pipeline.session import GradingSession
 from grader.settings import Settings
 
 pytestmark = [needs_postgres, pytest.mark.postgres, pytest.mark.slow]

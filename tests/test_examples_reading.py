@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from grader.lab import default_lab_path, load_lab
+from grader.core.lab import default_lab_path, load_lab
 from grader.submission.model import Block, Submission
 from grader.submission.reader import read_submission
 

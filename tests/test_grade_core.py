@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from grader.grade import Evidence, grade
-from grader.lab import CheckSpec, Exercise, Lab, Probe, SetupSpec
-from grader.report import RunStatus, Status
+from grader.core.lab import CheckSpec, Exercise, Lab, Probe, SetupSpec
+from grader.core.report import RunStatus, Status
+from grader.core.trace import EngineInfo, ExerciseRun, Outcome, RunTrace, StatementOutcome
+from grader.grading.grade import Evidence, grade
 from grader.submission.model import Block, ExerciseAnswer, Submission
-from grader.trace import EngineInfo, ExerciseRun, Outcome, RunTrace, StatementOutcome
 
 PLAIN = EngineInfo(backend="local", postgres_version="15.20")
 CITUS = EngineInfo(backend="local", postgres_version="15.20", citus_version="12.1.12")

@@ -17,12 +17,12 @@ from history_repos import (
     requires_git,
 )
 
-from grader.findings import Severity
+from grader.core.findings import Severity
+from grader.core.lab import Lab
 from grader.history.assess import assess_repository, read_template
 from grader.history.deadline import DeadlinePolicy, PushRecord, Timeliness
 from grader.history.evaluate import HistoryVerdict, evaluate_history
 from grader.history.git_log import read_history, read_snapshot
-from grader.lab import Lab
 
 pytestmark = requires_git
 

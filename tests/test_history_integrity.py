@@ -6,7 +6,8 @@ from pathlib import Path
 
 from history_repos import Repo, at, classroom_repo, requires_git, write_template
 
-from grader.findings import Severity
+from grader.core.findings import Severity
+from grader.core.lab import HistoryRules
 from grader.history.assess import read_template
 from grader.history.deadline import PushRecord
 from grader.history.git_log import is_ancestor, read_history, read_snapshot
@@ -17,7 +18,6 @@ from grader.history.integrity import (
     screenshot_findings,
 )
 from grader.history.model import History, Snapshot
-from grader.lab import HistoryRules
 
 pytestmark = requires_git
 

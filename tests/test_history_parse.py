@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from history_repos import EXERCISE_FILE, TEMPLATE_MD, answered
 
+from grader.core.lab import HistoryRules
 from grader.history.git_parse import (
     new_in_merge,
     parse_changes,
@@ -14,7 +15,6 @@ from grader.history.git_parse import (
 )
 from grader.history.model import AddedLine, Commit, ExerciseChange, History
 from grader.history.progress import CommitProgress, Progress, last_minute_dump, measure_progress
-from grader.lab import HistoryRules
 
 OID_A = "a" * 40
 OID_B = "b" * 40

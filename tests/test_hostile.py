@@ -21,12 +21,12 @@ from local_cluster_support import (
 )
 
 from grader.cluster.base import JobDatabase
-from grader.cluster.local import LocalCluster
-from grader.lab import Lab
-from grader.run import execute
-from grader.run_watchdog import GRACE_SECONDS
+from grader.cluster.local.cluster import LocalCluster
+from grader.core.lab import Lab
+from grader.core.trace import ExerciseRun, Outcome
+from grader.run.execute import execute
+from grader.run.watchdog import GRACE_SECONDS
 from grader.settings import Limits
-from grader.trace import ExerciseRun, Outcome
 
 pytestmark = [pytest.mark.postgres, needs_postgres]
 

@@ -24,12 +24,12 @@ from local_cluster_support import (
     write_tiny_lab,
 )
 
-from grader.cluster.binaries import OsUser, find_binaries
-from grader.cluster.cluster_health import probe_databases
+from grader.cluster.docker.cluster_health import probe_databases
 from grader.cluster.lab_databases import job_database_name
-from grader.cluster.local import LocalCluster, reap_stale
-from grader.errors import InfrastructureError, LabError
-from grader.lab import Lab, default_lab_path, load_lab
+from grader.cluster.local.binaries import OsUser, find_binaries
+from grader.cluster.local.cluster import LocalCluster, reap_stale
+from grader.core.errors import InfrastructureError, LabError
+from grader.core.lab import Lab, default_lab_path, load_lab
 from grader.settings import Limits
 from grader.settings import LocalCluster as LocalSettings
 
@@ -292,7 +292,7 @@ _ORPHAN = """
 import os
 from pathlib import Path
 from typing import Any
-from grader.cluster.local import LocalCluster
+from grader.cluster.local.cluster import LocalCluster
 from grader.settings import LocalCluster as S, Limits
 c = LocalCluster.start(S(citus="off", base_dir=Path({base!r})), Limits())
 print(c.nodes()[0].port, flush=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.findings import Severity
+from grader.core.findings import Severity
 from grader.submission.markdown import read_exercise_markdown
 from grader.submission.model import Block, ExerciseAnswer
 from grader.submission.sql_static import split_statements

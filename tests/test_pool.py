@@ -9,10 +9,10 @@ from collections.abc import Callable
 import pytest
 
 from grader.cluster.base import Cluster, JobDatabase, Node
-from grader.cluster.pool import ClusterHealth, ClusterPool, NoClusterAvailable
-from grader.errors import InfrastructureError
-from grader.lab import Lab
-from grader.trace import EngineInfo
+from grader.cluster.docker.pool import ClusterHealth, ClusterPool, NoClusterAvailable
+from grader.core.errors import InfrastructureError
+from grader.core.lab import Lab
+from grader.core.trace import EngineInfo
 
 
 class CountingCluster(Cluster):

@@ -11,10 +11,10 @@ import docker.errors
 import pytest
 import redis
 
-from grader.cluster.docker_runtime import DockerGrading
-from grader.cluster.docker_spec import ClusterIdentity
-from grader.cluster.owner_heartbeat import Heartbeats, HeartbeatThread, owner_id
-from grader.cluster.reaper import Labeled, decide, parse_engine_time, reap
+from grader.cluster.docker.heartbeat import Heartbeats, HeartbeatThread, owner_id
+from grader.cluster.docker.reaper import Labeled, decide, parse_engine_time, reap
+from grader.cluster.docker.runtime import DockerGrading
+from grader.cluster.docker.spec import ClusterIdentity
 from grader.settings import DockerCluster as DockerSettings
 from grader.settings import Settings
 

@@ -19,14 +19,14 @@ from local_cluster_support import (
 )
 
 from grader.cluster.base import JobDatabase
-from grader.cluster.binaries import OsUser, find_binaries
-from grader.cluster.local import LocalCluster
-from grader.errors import InfrastructureError
-from grader.lab import Lab
-from grader.run import execute
-from grader.run_session import ROW_CAP_LABEL
+from grader.cluster.local.binaries import OsUser, find_binaries
+from grader.cluster.local.cluster import LocalCluster
+from grader.core.errors import InfrastructureError
+from grader.core.lab import Lab
+from grader.core.trace import ExerciseRun, Outcome, StatementOutcome
+from grader.run.execute import execute
+from grader.run.session import ROW_CAP_LABEL
 from grader.settings import Limits
-from grader.trace import ExerciseRun, Outcome, StatementOutcome
 
 pytestmark = [pytest.mark.postgres, needs_postgres]
 

@@ -10,7 +10,7 @@ import pytest
 from github_standin import GitHubStandIn
 from service_support import APP_ID, WorkRepo, rsa_key_pair
 
-from grader.errors import InfrastructureError
+from grader.core.errors import InfrastructureError
 from grader.github.clone import RepositoryRejected, clone_commit
 
 REPO = "classroom-org/tp-distributed-alice"

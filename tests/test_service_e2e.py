@@ -35,10 +35,10 @@ from service_support import (
     stop_worker,
 )
 
-from grader.lab import default_lab_path
+from grader.app import create_app
+from grader.core.lab import default_lab_path
 from grader.settings import GitHubApp, Service, Settings
 from grader.store.db import connect
-from grader.web.app import create_app
 from workers.routing import all_queues
 
 pytestmark = [pytest.mark.service, pytest.mark.postgres, pytest.mark.slow]

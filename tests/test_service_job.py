@@ -17,10 +17,10 @@ from openapi_check import OPENAPI
 from pydantic import SecretStr
 from service_support import APP_ID, INSTALLATION_ID, WorkRepo, rsa_key_pair
 
-from grader.findings import Finding, Severity
+from grader.core.findings import Finding, Severity
+from grader.core.lab import Exercise, Lab, SetupSpec
+from grader.core.report import ExerciseReport, Report, RunStatus, Status
 from grader.history.deadline import DeadlinePolicy, PushRecord
-from grader.lab import Exercise, Lab, SetupSpec
-from grader.report import ExerciseReport, Report, RunStatus, Status
 from grader.settings import GitHubApp, Limits, Service, Settings
 from grader.store import pushes, runs
 from grader.store.assignments import Assignment, save_assignment

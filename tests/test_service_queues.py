@@ -10,8 +10,8 @@ import pytest
 from kombu import Consumer, Queue
 from service_fixtures import fresh_redis
 
+from grader.service.job import Job
 from grader.settings import Service, Settings
-from grader.web.intake import Job
 from workers.celery_app import make_celery
 from workers.dispatch import GRADE_PUSH, REGRADE_RUN, CeleryDispatcher
 from workers.routing import all_queues, shard_queue

@@ -10,8 +10,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from grader.errors import InvalidInput
-from grader.report import Report
+from grader.core.errors import InvalidInput
+from grader.core.report import Report
 from grader.store import pushes, runs
 from grader.store.assignments import (
     Assignment,

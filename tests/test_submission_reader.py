@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.findings import Finding, Severity
-from grader.lab import Exercise, Lab, SetupSpec
+from grader.core.findings import Finding, Severity
+from grader.core.lab import Exercise, Lab, SetupSpec
 from grader.submission.reader import list_files, read_submission
 
 EXERCISE_FILE = "exercises/01-TP-Pratique-MediAI.md"

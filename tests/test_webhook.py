@@ -15,12 +15,12 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from service_support import INSTALLATION_ID, adapt, delivery_headers, example
 
+from grader.app import create_app
+from grader.service.job import Job
 from grader.settings import GitHubApp, Service, Settings
 from grader.store import runs
 from grader.store.check_runs import record_check_run
 from grader.store.db import connect
-from grader.web.app import create_app
-from grader.web.intake import Job
 
 pytestmark = [pytest.mark.service, pytest.mark.postgres]
 pytest_plugins = ["service_fixtures"]

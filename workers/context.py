@@ -13,8 +13,8 @@ import threading
 
 from celery.signals import worker_process_init, worker_process_shutdown, worker_shutdown
 
-from grader.errors import InfrastructureError
-from grader.pipeline import GradingSession
+from grader.core.errors import InfrastructureError
+from grader.pipeline.session import GradingSession
 from grader.settings import get_settings
 from grader.store.assignments import sync_file
 from grader.store.db import connect

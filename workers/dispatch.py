@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import Celery
 
+from grader.service.job import Job
 from grader.settings import Settings
-from grader.web.intake import Job
 from workers.celery_app import make_celery
 from workers.routing import GRADING_PRIORITY, STAFF_PRIORITY, STAFF_QUEUE, shard_queue
 

@@ -18,13 +18,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-from grader.errors import InfrastructureError
+from grader.core.errors import InfrastructureError
+from grader.core.lab import Lab
+from grader.core.report import Report, RunStatus
 from grader.github.access import RepositoryAccess, open_access
 from grader.github.app_auth import repository_installation
 from grader.github.clone import RepositoryRejected, clone_commit
 from grader.history.deadline import DeadlinePolicy, PushRecord
-from grader.lab import Lab
-from grader.report import Report, RunStatus
 from grader.settings import Settings
 from grader.store import pushes, runs
 from grader.store.assignments import Assignment, get_assignment
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 
 class Grader(Protocol):
-    """What the job needs of grader.pipeline.GradingSession."""
+    """What the job needs of grader.pipeline.session.GradingSession."""
 
     lab: Lab
 

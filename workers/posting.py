@@ -7,9 +7,9 @@ than opening another.
 
 from __future__ import annotations
 
+from grader.core.report import Report, RunStatus
 from grader.github.access import RepositoryAccess
-from grader.github.checkrun_render import render_failure, render_report
-from grader.report import Report, RunStatus
+from grader.publish.checkrun_render import render_failure, render_report
 from grader.store import check_runs, runs
 from grader.store.assignments import Assignment
 from grader.store.db import Connection

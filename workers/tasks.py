@@ -7,7 +7,7 @@ import requests
 from celery import Task
 from github import GithubException
 
-from grader.errors import InfrastructureError
+from grader.core.errors import InfrastructureError
 from grader.settings import get_settings
 from workers.celery_app import app
 from workers.context import grading_job

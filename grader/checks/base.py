@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from grader.findings import Finding, Severity
-from grader.lab import CheckSpec, Exercise, Lab
+from grader.core.findings import Finding, Severity
+from grader.core.lab import CheckSpec, Exercise, Lab
+from grader.core.trace import EngineInfo, ExerciseRun
 from grader.submission.model import ExerciseAnswer
-from grader.trace import EngineInfo, ExerciseRun
 
 
 @dataclass(frozen=True)

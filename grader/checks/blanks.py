@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from grader.checks.base import CheckContext, CheckResult
-from grader.lab import CheckSpec
+from grader.core.lab import CheckSpec
 
 _SHOWN = 3  # one finding per blank line would drown the annotations of an untouched file
 

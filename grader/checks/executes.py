@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 from grader.checks.base import CheckContext, CheckResult
-from grader.findings import Severity
-from grader.lab import CheckSpec
-from grader.trace import Outcome
+from grader.core.findings import Severity
+from grader.core.lab import CheckSpec
+from grader.core.trace import Outcome
 
 
 def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from grader.checks.base import CheckContext, CheckResult
-from grader.findings import Severity
-from grader.lab import CheckSpec
+from grader.core.findings import Severity
+from grader.core.lab import CheckSpec
 
 
 def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from grader.checks.base import CheckContext, CheckResult
 from grader.checks.compare import bag_diff, describe_diff
-from grader.lab import CheckSpec
-from grader.trace import Outcome
+from grader.core.lab import CheckSpec
+from grader.core.trace import Outcome
 
 
 def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:

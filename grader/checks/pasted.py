@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from grader.checks.base import CheckContext, CheckResult
 from grader.checks.compare import bag_diff, render_rows
-from grader.findings import Finding, Severity
-from grader.lab import CheckSpec
+from grader.core.findings import Finding, Severity
+from grader.core.lab import CheckSpec
+from grader.core.trace import Outcome, StatementOutcome
 from grader.submission.psql_output import (
     PastedItem,
     PastedMessage,
@@ -24,7 +25,6 @@ from grader.submission.psql_output import (
     normalise_node_addresses,
     parse_psql_output,
 )
-from grader.trace import Outcome, StatementOutcome
 
 _TOLERANCE = 0.00005  # psql prints what the engine sends; this only absorbs trailing zeros
 _PLAN_KEYS = ("Custom Scan", "Task Count", "Tasks Shown", "Node:")

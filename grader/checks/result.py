@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from grader.checks.base import CheckContext, CheckResult
 from grader.checks.compare import bag_diff, describe_diff, order_respected
-from grader.findings import Severity
-from grader.lab import CheckSpec
-from grader.trace import ExerciseRun, Outcome, StatementOutcome
+from grader.core.findings import Severity
+from grader.core.lab import CheckSpec
+from grader.core.trace import ExerciseRun, Outcome, StatementOutcome
 
 
 def last_result(run: ExerciseRun | None) -> StatementOutcome | None:

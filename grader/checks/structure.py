@@ -4,7 +4,7 @@ e.g. Exercise 3.3 asks for a join of two tables, an aggregate and a non-key filt
 from __future__ import annotations
 
 from grader.checks.base import CheckContext, CheckResult
-from grader.lab import CheckSpec
+from grader.core.lab import CheckSpec
 from grader.submission.sql_static import (
     QueryShape,
     analyze_query,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from grader.checks.base import CheckContext, CheckResult
-from grader.findings import Severity
-from grader.lab import CheckSpec
+from grader.core.findings import Severity
+from grader.core.lab import CheckSpec
 
 _SENTENCE_END = re.compile(r"[.!?…]+|\n\s*\n|\n\s*[-*\d]+[.)]?\s")
 _WORD = re.compile(r"\w+", re.UNICODE)

@@ -11,9 +11,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Protocol
 
-from grader.errors import InfrastructureError
-from grader.lab import Lab
-from grader.trace import EngineInfo
+from grader.core.errors import InfrastructureError
+from grader.core.lab import Lab
+from grader.core.trace import EngineInfo
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from grader.cluster.base import JobDatabase, Node
 from grader.cluster.lab_role import LAB_ROLE, ensure_role, reset_defaults
 from grader.cluster.lab_setup import load_template
 from grader.cluster.spare_copies import SpareCopies
-from grader.errors import InfrastructureError
-from grader.lab import Lab
+from grader.core.errors import InfrastructureError
+from grader.core.lab import Lab
 from grader.settings import Limits
 
 AdminDsn = Callable[[Node, str], str]  # (node, database) -> a superuser DSN

@@ -9,17 +9,34 @@ from __future__ import annotations
 
 import re
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from contextlib import AbstractContextManager
+from typing import Protocol
 
 import psycopg
 from psycopg import sql
 
 from grader.cluster.base import Node
-from grader.errors import InfrastructureError, LabError
-from grader.lab import Lab
+from grader.core.errors import InfrastructureError, LabError
+from grader.core.lab import Lab
 
-if TYPE_CHECKING:
-    from grader.cluster.lab_databases import LabDatabases
+Conn = psycopg.Connection[tuple[object, ...]]
+
+
+class TemplateNodes(Protocol):
+    """What loading a template needs of the nodes that will hold it (LabDatabases)."""
+
+    nodes: list[Node]  # the coordinator first
+    has_citus: bool
+    role: str
+
+    @property
+    def coordinator(self) -> Node: ...
+
+    def admin(self, node: Node, database: str) -> AbstractContextManager[Conn]: ...
+
+    def register_workers(self, conn: Conn) -> None: ...
+
+    def role_dsn(self, database: str) -> str: ...
 
 # A table name as a lab.toml may write it: a plain (possibly schema-qualified) identifier.
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
@@ -41,7 +58,7 @@ END $$
 """
 
 
-def load_template(dbs: LabDatabases, lab: Lab, template: str) -> None:
+def load_template(dbs: TemplateNodes, lab: Lab, template: str) -> None:
     """Create, load and check the template on every node; locking it is the caller's."""
     # Side by side: CREATE EXTENSION citus takes a good part of a second on each node.
     with ThreadPoolExecutor(max_workers=len(dbs.nodes)) as pool:
@@ -68,7 +85,7 @@ def load_template(dbs: LabDatabases, lab: Lab, template: str) -> None:
         _check_counts(conn, lab)
 
 
-def _create_empty(dbs: LabDatabases, node: Node, template: str) -> None:
+def _create_empty(dbs: TemplateNodes, node: Node, template: str) -> None:
     with dbs.admin(node, "postgres") as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(template)))
     with dbs.admin(node, template) as conn:

@@ -9,7 +9,7 @@ import time
 import psycopg
 from psycopg import sql
 
-from grader.errors import InfrastructureError
+from grader.core.errors import InfrastructureError
 
 Conn = psycopg.Connection[tuple[object, ...]]
 

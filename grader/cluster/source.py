@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 from grader.cluster.base import Cluster
-from grader.errors import GraderError
+from grader.core.errors import GraderError
 from grader.settings import Settings
 
 
@@ -43,7 +43,7 @@ class OwnCluster(ClusterSource):
 
 class PooledClusters(ClusterSource):
     def __init__(self, settings: Settings) -> None:
-        from grader.cluster.docker_runtime import DockerGrading
+        from grader.cluster.docker.runtime import DockerGrading
 
         self._grading = DockerGrading(settings).__enter__()
 
@@ -56,7 +56,7 @@ class PooledClusters(ClusterSource):
 
 def open_source(settings: Settings) -> ClusterSource:
     if settings.backend == "local":
-        from grader.cluster.local import LocalCluster
+        from grader.cluster.local.cluster import LocalCluster
 
         return OwnCluster(LocalCluster.start(settings.local, settings.limits))
     if settings.backend == "docker":

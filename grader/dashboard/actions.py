@@ -9,14 +9,14 @@ from dataclasses import dataclass
 
 from psycopg_pool import ConnectionPool
 
+from grader.core.errors import InfrastructureError, InvalidInput
 from grader.dashboard import audit, batches
 from grader.dashboard.queries import commit_overrides, grade_of
-from grader.errors import InfrastructureError, InvalidInput
 from grader.render.summary import fmt_points
+from grader.service.job import Dispatcher, Job
 from grader.store import runs
 from grader.store.db import Connection
 from grader.store.overrides import add_override
-from grader.web.intake import Dispatcher, Job
 
 log = logging.getLogger(__name__)
 

@@ -17,9 +17,9 @@ from typing import Any
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
+from grader.core.errors import Unauthorized
 from grader.dashboard.deps import settings_of
 from grader.dashboard.oauth import sign_in_problem
-from grader.errors import Unauthorized
 from grader.settings import Dashboard
 
 SESSION_COOKIE = "grader_session"

@@ -1,5 +1,5 @@
 """What every dashboard route takes from the running service: its settings, its store pool
-and its queue dispatcher (set up by grader.web.app's lifespan)."""
+and its queue dispatcher (set up by grader.app's lifespan)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from contextlib import contextmanager
 
 from fastapi import Request
 
+from grader.service.state import ServiceState
 from grader.settings import Settings
 from grader.store.db import Connection
-from grader.web.webhook import ServiceState
 
 
 def service_of(request: Request) -> ServiceState:

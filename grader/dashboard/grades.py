@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from grader.core.report import Report, RunStatus, Status
 from grader.render.summary import STATUS_LABEL
-from grader.report import Report, RunStatus, Status
 from grader.store.overrides import Override
 
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from grader.core.errors import NotFound
 from grader.dashboard.flags import Flag, grade_flags, pending_flag, rerun_flag
 from grader.dashboard.grades import Grade, apply_overrides
-from grader.errors import NotFound
 from grader.store.assignments import Assignment
 from grader.store.db import Connection
 from grader.store.overrides import Override

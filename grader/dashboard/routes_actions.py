@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
+from grader.core.errors import InvalidInput
 from grader.dashboard.actions import RerunTarget, override_score, start_rerun
 from grader.dashboard.auth import Staff, check_csrf, current_staff
 from grader.dashboard.deps import service_of, store
@@ -21,7 +22,6 @@ from grader.dashboard.queries import (
     load_run,
 )
 from grader.dashboard.templating import PageRoute
-from grader.errors import InvalidInput
 
 router = APIRouter(route_class=PageRoute)
 StaffDep = Annotated[Staff, Depends(current_staff)]

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from grader.core.errors import NotFound
 from grader.dashboard import batches
 from grader.dashboard.auth import require_api_token
 from grader.dashboard.deps import store
@@ -29,7 +30,6 @@ from grader.dashboard.serialize import (
     student_json,
 )
 from grader.dashboard.stats import columns, exercise_stats, summary
-from grader.errors import NotFound
 
 router = APIRouter(prefix="/api", dependencies=[Depends(require_api_token)])
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from grader.core.findings import Finding
 from grader.dashboard.auth import Staff, current_staff
 from grader.dashboard.deps import store
 from grader.dashboard.flags import grade_flags
@@ -21,7 +22,6 @@ from grader.dashboard.queries import (
     repository_pushes,
 )
 from grader.dashboard.templating import PageError, PageRoute, blob_link, github_link, render
-from grader.findings import Finding
 from grader.render.summary import headline
 
 router = APIRouter(route_class=PageRoute)

@@ -7,10 +7,10 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from grader.core.findings import Severity
+from grader.core.report import Status
 from grader.dashboard.queries import StudentRow
-from grader.findings import Severity
 from grader.render.summary import STATUS_LABEL
-from grader.report import Status
 
 
 @dataclass(frozen=True)

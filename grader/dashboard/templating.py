@@ -14,10 +14,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from grader.core.errors import GraderError
 from grader.dashboard.auth import CsrfRejected, SignInRequired, Staff
 from grader.dashboard.charts import share_colour
 from grader.dashboard.deps import settings_of
-from grader.errors import GraderError
 from grader.render.summary import fmt_points
 
 HERE = Path(__file__).resolve().parent

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grader.github.app_auth import installation_client, installation_token
-from grader.github.checkrun_post import CheckRunPoster
+from grader.publish.checkrun_post import CheckRunPoster
 from grader.settings import GitHubApp
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from github import Auth, Github, GithubIntegration
 
-from grader.errors import InfrastructureError
+from grader.core.errors import InfrastructureError
 from grader.settings import GitHubApp
 
 

@@ -17,7 +17,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from grader.errors import InfrastructureError, InvalidInput
+from grader.core.errors import InfrastructureError, InvalidInput
 
 _POLL_SECONDS = 0.2
 

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from grader.errors import InvalidInput
+from grader.core.errors import InvalidInput
 
 ZERO_SHA = "0" * 40
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from grader.core.lab import Lab
 from grader.history.deadline import DeadlinePolicy, PushRecord, select_graded_commit
 from grader.history.evaluate import HistoryVerdict, evaluate_history
 from grader.history.git_log import MAX_TEXT_BYTES, is_ancestor, read_history, read_snapshot
 from grader.history.integrity import is_protected
 from grader.history.model import Snapshot
-from grader.lab import Lab
 
 
 def read_template(

@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from grader.findings import Finding, Severity
+from grader.core.findings import Finding, Severity
 from grader.history.model import History
 
 

@@ -12,7 +12,8 @@ from datetime import timedelta
 
 from pydantic import BaseModel, Field
 
-from grader.findings import Finding, Severity
+from grader.core.findings import Finding, Severity
+from grader.core.lab import Lab
 from grader.history.deadline import (
     Basis,
     DeadlinePolicy,
@@ -35,7 +36,6 @@ from grader.history.progress import (
     last_minute_dump,
     measure_progress,
 )
-from grader.lab import Lab
 
 
 class HistoryVerdict(BaseModel):

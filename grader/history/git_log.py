@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from grader.errors import InfrastructureError
+from grader.core.errors import InfrastructureError
 from grader.history.git_parse import (
     LOG_FIELDS,
     LogEntry,

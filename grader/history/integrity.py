@@ -14,10 +14,10 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from pathlib import PurePosixPath
 
-from grader.findings import Finding, Severity
+from grader.core.findings import Finding, Severity
+from grader.core.lab import HistoryRules
 from grader.history.deadline import PushRecord
 from grader.history.model import Commit, History, Snapshot
-from grader.lab import HistoryRules
 
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".heic"})
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, Field
 
+from grader.core.lab import HistoryRules
 from grader.history.model import Commit, History
-from grader.lab import HistoryRules
 from grader.submission.markdown import read_exercise_markdown
 
 

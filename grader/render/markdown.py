@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from grader.findings import Finding
+from grader.core.findings import Finding
+from grader.core.report import Report
 from grader.render.summary import fmt_points, headline, result_label
-from grader.report import Report
 
 
 def cell(text: str) -> str:

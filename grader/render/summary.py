@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.report import ExerciseReport, Report, RunStatus, Status
+from grader.core.report import ExerciseReport, Report, RunStatus, Status
 
 STATUS_LABEL = {
     Status.PASSED: "passed",

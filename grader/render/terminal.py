@@ -7,9 +7,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from grader.findings import Finding, Severity
+from grader.core.findings import Finding, Severity
+from grader.core.report import Report, RunStatus, Status
 from grader.render.summary import STATUS_LABEL, fmt_points, headline
-from grader.report import Report, RunStatus, Status
 
 _STATUS_STYLE = {
     Status.PASSED: "green",

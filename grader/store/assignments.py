@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from grader.errors import InvalidInput
+from grader.core.errors import InvalidInput
 from grader.history.deadline import DeadlinePolicy
 from grader.settings import get_settings
 from grader.store.db import Connection, connect

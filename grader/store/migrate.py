@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
-from grader.errors import InfrastructureError
+from grader.core.errors import InfrastructureError
 from grader.store.db import Connection
 
 # Any constant works; this one is "grader" in ASCII, so it is recognisable in pg_locks.

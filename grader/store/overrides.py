@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from grader.errors import InvalidInput
+from grader.core.errors import InvalidInput
 from grader.store.db import Connection
 
 

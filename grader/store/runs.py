@@ -12,7 +12,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from grader.report import Report, RunStatus
+from grader.core.report import Report, RunStatus
 from grader.store.db import Connection
 
 QUEUED = "queued"

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from grader.findings import Finding, Severity
+from grader.core.findings import Finding, Severity
 from grader.submission.classify import is_table_output, looks_like_output, looks_like_sql
 from grader.submission.headings import Heading, parse_bold_heading, parse_heading
 from grader.submission.labels import LabelKind, parse_label

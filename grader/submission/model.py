@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grader.findings import Finding
+from grader.core.findings import Finding
 
 
 @dataclass(frozen=True)

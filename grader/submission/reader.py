@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePosixPath
 
-from grader.findings import Finding, Severity
-from grader.lab import Lab
+from grader.core.findings import Finding, Severity
+from grader.core.lab import Lab
 from grader.submission.markdown import read_exercise_markdown
 from grader.submission.model import Submission
 

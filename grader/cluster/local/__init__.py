@@ -1,0 +1,1 @@
+"""The `local` backend: grading nodes as PostgreSQL processes on loopback."""

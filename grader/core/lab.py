@@ -1,0 +1,158 @@
+"""A lab bundle: the trusted template, reference solutions and rubric, read from disk once.
+
+Layout of a bundle folder (see rubrics/mediai/):
+    lab.toml        the rubric: exercises, points, checks, process rules
+    template/       the GitHub Classroom starter repository, published as is
+    reference/      reference SQL per exercise (never shown to students)
+    setup/          grading-only setup (e.g. distributing tables on a grading cluster)
+    examples/       example submissions, graded in tests against golden reports
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from grader.core.errors import LabError
+
+
+class CheckSpec(BaseModel):
+    """One check of an exercise, picked by name; its other keys are the check's parameters."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str
+    weight: float = 1.0
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+class Probe(BaseModel):
+    """A query the runner executes after an exercise, on the student's and the reference state."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    sql: str
+
+
+class Exercise(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    part: str  # "1".."4", or "reflection"
+    title: str
+    points: float
+    requires_citus: bool = False  # on plain PostgreSQL the exercise is reported `ungraded`
+    citus_reason: str = ""  # why plain PostgreSQL cannot grade it faithfully
+    reference: str | None = None  # path inside the bundle to the reference SQL
+    probes: list[Probe] = Field(default_factory=list)
+    checks: list[CheckSpec] = Field(default_factory=list)
+
+
+class SetupSpec(BaseModel):
+    """How a grading cluster gets the lab's starting state. Always from the bundle, never
+    from the student's repository."""
+
+    model_config = ConfigDict(frozen=True)
+
+    schema_sql: str  # bundle paths, run in this order
+    distribute_sql: str  # run only where Citus is loaded
+    seed_sql: str
+    expected_counts: dict[str, int] = Field(default_factory=dict)
+
+
+class HistoryRules(BaseModel):
+    """Process rules of the handout, scored from the commit history."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    protected_paths: list[str] = Field(default_factory=lambda: ["solutions/"])
+    text_only: bool = True  # results pasted as text, not screenshots
+    # Points taken once per submission, for a protected file that differs from the template
+    # and for images where text was asked for; 0 flags it for a person to decide.
+    protected_penalty: float = Field(default=0.0, ge=0)
+    screenshot_penalty: float = Field(default=0.0, ge=0)
+    # "One commit at 23:58 with everything done = suspicious": the final commit adds at least
+    # dump_share of the answer lines within dump_window_minutes of the deadline, or a single
+    # commit holds answers to dump_min_parts parts or more.
+    dump_share: float = Field(default=0.7, gt=0, le=1)
+    dump_window_minutes: float = Field(default=120.0, ge=0)
+    dump_min_parts: int = Field(default=3, ge=1)
+    # Recorded push time against the committer date a student's machine wrote.
+    clock_skew_minutes: float = Field(default=5.0, ge=0)  # committed after its push: impossible
+    backdate_hours: float = Field(default=24.0, ge=0)  # committed this long before a late push
+
+
+class Lab(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    title: str
+    version: str
+    database: str  # the database name students use (psql -d mediAI)
+    exercise_file: str  # path inside a submission
+    distribution_keys: dict[str, str] = Field(default_factory=dict)  # table -> column, folded
+    setup: SetupSpec
+    history: HistoryRules = Field(default_factory=HistoryRules)
+    exercises: list[Exercise]
+    root: Path = Path(".")  # the bundle folder; set by load_lab
+
+    @model_validator(mode="after")
+    def _points_and_ids(self) -> Lab:
+        ids = [e.id for e in self.exercises]
+        if len(ids) != len(set(ids)):
+            raise ValueError(f"duplicate exercise ids in {ids}")
+        return self
+
+    @property
+    def max_score(self) -> float:
+        return sum(e.points for e in self.exercises)
+
+    def exercise(self, exercise_id: str) -> Exercise:
+        for e in self.exercises:
+            if e.id == exercise_id:
+                return e
+        raise KeyError(exercise_id)
+
+    def read(self, bundle_path: str) -> str:
+        """Text of a file inside the bundle."""
+        path = (self.root / bundle_path).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise LabError(f"{bundle_path} points outside the lab bundle")
+        return path.read_text(encoding="utf-8")
+
+
+def load_lab(folder: Path) -> Lab:
+    """Read and validate a bundle; a broken bundle is the professor's error, said plainly."""
+    manifest = folder / "lab.toml"
+    try:
+        data = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise LabError(f"{manifest} not found: is {folder} a lab bundle?") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise LabError(f"{manifest} is not valid TOML: {exc}") from exc
+    try:
+        lab = Lab.model_validate({**data, "root": folder})
+    except ValidationError as exc:
+        raise LabError(f"{manifest} does not describe a lab: {exc}") from exc
+    for path in _referenced_files(lab):
+        if not (folder / path).is_file():
+            raise LabError(f"{manifest} names {path}, which is not in the bundle")
+    return lab
+
+
+def _referenced_files(lab: Lab) -> list[str]:
+    files = [lab.setup.schema_sql, lab.setup.distribute_sql, lab.setup.seed_sql]
+    files += [e.reference for e in lab.exercises if e.reference]
+    return files
+
+
+def default_lab_path() -> Path:
+    """The bundled MediAI lab, next to the package in a checkout."""
+    return Path(__file__).resolve().parents[2] / "rubrics" / "mediai"

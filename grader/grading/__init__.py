@@ -1,0 +1,1 @@
+"""The pure core: `grade(submission, lab, evidence) -> Report`."""

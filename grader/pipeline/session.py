@@ -1,0 +1,194 @@
+"""The one adapter that gathers evidence and calls the pure `grade()`.
+
+A `GradingSession` holds a lab and a started cluster for many submissions: the CLI
+opens one per command, a Celery worker one per process. The reference solutions run
+once per session on their own fresh copy, and every submission gets another.
+Whatever happens, `grade_checkout` returns a Report: an infrastructure failure or a
+grader bug becomes status `error` with its cause (to be retried), never a zero.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import traceback
+import uuid
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from grader.cluster.base import Cluster
+from grader.cluster.source import ClusterSource, open_source
+from grader.core.errors import GraderError
+from grader.core.findings import Finding, Severity
+from grader.core.lab import Lab, default_lab_path, load_lab
+from grader.core.report import Report, RunStatus
+from grader.core.trace import EngineInfo, RunTrace
+from grader.grading.grade import Evidence, grade
+from grader.history.assess import assess_repository
+from grader.history.deadline import DeadlinePolicy, PushRecord
+from grader.history.evaluate import HistoryVerdict
+from grader.history.git_log import export_tree, head_commit
+from grader.run.execute import PlannedExercise, execute
+from grader.run.plan import plan_reference, plan_submission
+from grader.settings import Settings
+from grader.submission.model import Submission
+from grader.submission.reader import read_submission
+
+_NO_HISTORY = Finding(
+    code="history.none",
+    message="Not a git clone: deadline, progressive commits and protected files not checked.",
+    severity=Severity.INFO,
+)
+
+
+def _penalty(verdict: HistoryVerdict | None, lab: Lab) -> float:
+    if verdict is None:
+        return 0.0
+    if not verdict.selection.accepted:  # pushed only after the cut-off
+        return lab.max_score
+    return verdict.penalty
+
+
+Progress = Callable[[str], None]
+
+
+class GradingSession:
+    def __init__(self, settings: Settings, lab: Lab, source: ClusterSource) -> None:
+        self.settings = settings
+        self.lab = lab
+        self.source = source
+        self._prepared: weakref.WeakSet[Cluster] = weakref.WeakSet()  # hold the lab's template
+        self._reference: RunTrace | None = None
+        self._template: Submission | None = None
+
+    @classmethod
+    def open(cls, settings: Settings, lab: Lab | None = None) -> GradingSession:
+        """Start the backend's clusters and load the lab, so the first job does not wait."""
+        session = cls(
+            settings, lab or load_lab(settings.lab_dir or default_lab_path()), open_source(settings)
+        )
+        try:
+            session.engine_info()
+        except BaseException:
+            session.close()
+            raise
+        return session
+
+    def close(self) -> None:
+        self.source.close()
+
+    def engine_info(self) -> EngineInfo:
+        with self._cluster() as cluster:
+            return cluster.engine_info()
+
+    @contextmanager
+    def _cluster(self) -> Iterator[Cluster]:
+        with self.source.lease() as cluster:
+            if cluster not in self._prepared:
+                cluster.prepare_lab(self.lab)
+                self._prepared.add(cluster)
+            yield cluster
+
+    def __enter__(self) -> GradingSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def _max_bytes(self) -> int:
+        return self.settings.limits.max_exercise_file_bytes
+
+    @property
+    def template(self) -> Submission:
+        if self._template is None:
+            self._template = read_submission(
+                self.lab.root / "template", self.lab, max_bytes=self._max_bytes
+            )
+        return self._template
+
+    def reference(self) -> RunTrace:
+        if self._reference is None or self._reference.infrastructure_error:
+            self._reference = self._run(plan_reference(self.lab), "reference")
+        return self._reference
+
+    def grade_checkout(
+        self,
+        checkout: Path,
+        *,
+        pushes: Sequence[PushRecord] = (),
+        policy: DeadlinePolicy | None = None,
+        on_progress: Progress | None = None,
+    ) -> Report:
+        """Grade a student's clone (or a plain folder, where no history rule can apply)."""
+        started = time.monotonic()
+        try:
+            with tempfile.TemporaryDirectory(prefix="grader-tree-") as scratch:
+                tree, history = self._graded_tree(checkout, pushes, policy, Path(scratch))
+                submission = read_submission(tree, self.lab, max_bytes=self._max_bytes)
+                reference = self.reference()
+                run = self._run(plan_submission(submission, self.lab), "job", on_progress)
+            evidence = Evidence(
+                run=run,
+                reference=reference,
+                template=self.template,
+                history_findings=history.findings if history else [_NO_HISTORY],
+                penalty=_penalty(history, self.lab),
+                commit=history.selection.sha if history else None,
+                total_ms=(time.monotonic() - started) * 1000,
+            )
+            return grade(submission, self.lab, evidence)
+        except Exception as exc:  # otter's rule: a grading crash still yields a report
+            if isinstance(exc, GraderError):
+                cause = exc.message
+            else:
+                cause = "".join(traceback.format_exception_only(exc)).strip()
+            return Report(
+                lab_id=self.lab.id,
+                lab_version=self.lab.version,
+                status=RunStatus.ERROR,
+                error=cause,
+                max_score=self.lab.max_score,
+            )
+
+    def _graded_tree(
+        self,
+        checkout: Path,
+        pushes: Sequence[PushRecord],
+        policy: DeadlinePolicy | None,
+        scratch: Path,
+    ) -> tuple[Path, HistoryVerdict | None]:
+        """The folder to grade: the clone itself, or the tree of an earlier commit when
+        the history rules pick one (the last pushed before the deadline)."""
+        if not (checkout / ".git").exists():
+            return checkout, None
+        verdict = assess_repository(checkout, self.lab, policy, pushes)
+        sha = verdict.selection.sha
+        if sha is None or sha == head_commit(checkout):
+            return checkout, verdict
+        export_tree(checkout, sha, scratch)
+        return scratch, verdict
+
+    def _run(
+        self, plan: list[PlannedExercise], kind: str, on_progress: Progress | None = None
+    ) -> RunTrace:
+        started = time.monotonic()
+        with self._cluster() as cluster:
+            engine = cluster.engine_info()
+            nodes = {f"{n.host}:{n.port}": n.role for n in cluster.nodes()}
+            job = cluster.new_job(self.lab, f"{kind}_{uuid.uuid4().hex[:12]}")
+            try:
+                exercises, limit = execute(job, plan, self.settings.limits, on_progress=on_progress)
+            except GraderError as exc:
+                return RunTrace(engine=engine, nodes=nodes, infrastructure_error=exc.message)
+            finally:
+                cluster.end_job(job)
+        return RunTrace(
+            engine=engine,
+            exercises=exercises,
+            nodes=nodes,
+            limit=limit,
+            elapsed_ms=(time.monotonic() - started) * 1000,
+        )

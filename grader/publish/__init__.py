@@ -1,0 +1,1 @@
+"""Publishing a report to GitHub as a check run."""

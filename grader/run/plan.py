@@ -1,0 +1,39 @@
+"""What to send to the engine, exercise by exercise: pure, from the parsed submission.
+
+Every exercise of the lab is planned, answered or not, so the rubric's probes always
+run: a view the student created under another exercise's heading still counts.
+"""
+
+from __future__ import annotations
+
+from grader.core.lab import Lab
+from grader.run.execute import PlannedExercise, PlannedStatement
+from grader.submission.model import Submission
+from grader.submission.sql_static import split_statements
+
+
+def plan_submission(submission: Submission, lab: Lab) -> list[PlannedExercise]:
+    planned = []
+    for exercise in lab.exercises:
+        answer = submission.answers.get(exercise.id)
+        statements: list[PlannedStatement] = []
+        for block in answer.sql if answer else []:
+            statements += [
+                PlannedStatement(sql=s.text, line=s.line, kind=s.kind, meta=s.meta)
+                for s in split_statements(block.text, block.line)
+            ]
+        planned.append(PlannedExercise(exercise.id, tuple(statements), tuple(exercise.probes)))
+    return planned
+
+
+def plan_reference(lab: Lab) -> list[PlannedExercise]:
+    planned = []
+    for exercise in lab.exercises:
+        statements: tuple[PlannedStatement, ...] = ()
+        if exercise.reference:
+            statements = tuple(
+                PlannedStatement(sql=s.text, line=s.line, kind=s.kind, meta=s.meta)
+                for s in split_statements(lab.read(exercise.reference))
+            )
+        planned.append(PlannedExercise(exercise.id, statements, tuple(exercise.probes)))
+    return planned

@@ -1,0 +1,1 @@
+"""What the web service's parts share: the job contract and the state a request handler sees."""

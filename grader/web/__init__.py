@@ -1,1 +1,0 @@
-"""The service's HTTP side: the app factory and the GitHub webhook."""

@@ -1,0 +1,1 @@
+"""GitHub webhook deliveries: verified, stored with de-duplication, turned into jobs."""

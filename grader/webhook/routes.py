@@ -1,0 +1,122 @@
+"""POST /webhooks/github: verify, store once, enqueue after commit, answer 202 fast.
+
+Nothing is parsed before the signature is checked over the raw bytes, and nothing
+is stored for a delivery that fails it (it could otherwise occupy a delivery id).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from grader.core.errors import InfrastructureError, InvalidInput, PayloadTooLarge, Unauthorized
+from grader.github.signature import signature_valid
+from grader.service.job import Job
+from grader.service.state import ServiceState
+from grader.store import deliveries, pushes
+from grader.store.db import Connection
+from grader.webhook.intake import Intake, take_delivery
+
+log = logging.getLogger(__name__)
+router = APIRouter()
+
+
+@router.post("/webhooks/github")
+async def github_webhook(request: Request) -> JSONResponse:
+    received_at = datetime.now(UTC)  # the trusted push time: taken before anything else
+    state: ServiceState = request.app.state.service
+    body = await read_capped(request, state.settings.max_webhook_bytes)
+    secret = state.settings.github.webhook_secret.get_secret_value()
+    if not signature_valid(secret, body, request.headers.get("X-Hub-Signature-256")):
+        raise Unauthorized("missing or wrong X-Hub-Signature-256")
+    event = request.headers.get("X-GitHub-Event")
+    delivery_id = request.headers.get("X-GitHub-Delivery")
+    if not event or not delivery_id:
+        raise InvalidInput("X-GitHub-Event and X-GitHub-Delivery are required")
+    payload = _json_object(body)
+    intake = await run_in_threadpool(
+        _store_and_enqueue, state, event, delivery_id, received_at, payload
+    )
+    status = 200 if intake.status == "pong" else 202
+    return JSONResponse({"status": intake.status, "reason": intake.reason}, status_code=status)
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The raw body, refused as soon as it is known to exceed `limit` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"body over {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(f"body over {limit} bytes")
+    return bytes(body)
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        raise InvalidInput(f"the body is not JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise InvalidInput("the body is not a JSON object")
+    return payload
+
+
+def _store_and_enqueue(
+    state: ServiceState,
+    event: str,
+    delivery_id: str,
+    received_at: datetime,
+    payload: dict[str, Any],
+) -> Intake:
+    action = payload.get("action")
+    with state.pool.connection() as conn:
+        with conn.transaction():
+            fresh = deliveries.record_delivery(
+                conn,
+                delivery_id,
+                event,
+                action if isinstance(action, str) else None,
+                received_at,
+                payload,
+            )
+            if fresh:
+                intake = take_delivery(
+                    conn,
+                    event=event,
+                    delivery_id=delivery_id,
+                    received_at=received_at,
+                    payload=payload,
+                )
+                deliveries.set_outcome(conn, delivery_id, f"{intake.status}: {intake.reason}")
+            else:
+                # A redelivery changes nothing, except that it retries a hand-off to the
+                # queue that failed the first time.
+                stuck = pushes.unenqueued_push(conn, delivery_id)
+                job = Job("push", *stuck) if stuck is not None else None
+                intake = Intake("duplicate", f"delivery {delivery_id} was received before", job)
+        if intake.job is not None:
+            _enqueue(state, conn, intake.job)
+    log.info("delivery %s (%s): %s %s", delivery_id, event, intake.status, intake.reason)
+    return intake
+
+
+def _enqueue(state: ServiceState, conn: Connection, job: Job) -> None:
+    try:
+        state.dispatcher.send(job)
+    except Exception as exc:
+        # Stored but not queued: a 5xx makes GitHub show the delivery as failed, and its
+        # redelivery queues the job (see the duplicate branch above).
+        log.exception("could not queue %s %s", job.kind, job.id)
+        raise InfrastructureError(f"the grading queue is unavailable: {exc}") from exc
+    if job.kind == "push":
+        with conn.transaction():
+            pushes.mark_enqueued(conn, job.id)
