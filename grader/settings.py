@@ -91,6 +91,11 @@ class Service(BaseModel):
     error_retries: int = 2  # a run whose report is `error` (infrastructure) is retried this often
     retry_backoff_seconds: float = 30.0  # first delay; doubled on every retry
     work_dir: Path | None = None  # where clones are made; None: the system temp dir
+    # The store is the source of truth: every worker runs a sweeper that re-sends a push still
+    # queued this long after its last hand-off (a task lost with Redis, a failed hand-off) and
+    # a run whose worker died; one sweeper at a time, every sweep_interval_seconds.
+    sweep_stale_seconds: float = 120.0
+    sweep_interval_seconds: float = 20.0
 
 
 class Dashboard(BaseModel):

@@ -21,6 +21,7 @@ from grader.settings import GitHubApp, Service, Settings
 from grader.store import runs
 from grader.store.check_runs import record_check_run
 from grader.store.db import connect
+from workers.sweeper import sweep
 
 pytestmark = [pytest.mark.service, pytest.mark.postgres]
 pytest_plugins = ["service_fixtures"]
@@ -255,19 +256,37 @@ def test_created_check_runs_are_ignored(client: TestClient) -> None:
     assert post(client, "check_run", payload).json()["status"] == "ignored"
 
 
-def test_queue_down_is_503_and_the_redelivery_queues_it(
+def test_queue_down_still_stores_and_answers_202_and_the_sweeper_queues_it(
+    client: TestClient,
+    dispatcher: RecordingDispatcher,
+    store_url: str,
+) -> None:
+    # GitHub does not redeliver a failed delivery by itself: a 5xx here would lose the push.
+    dispatcher.broken = True
+    answer = post(client, "push", push_payload(), delivery="d-9")
+    assert answer.status_code == 202 and answer.json()["status"] == "queued"
+    assert "queued as soon as the queue is back" in answer.json()["reason"]
+    assert count(store_url, "pushes") == 1 and dispatcher.sent == []
+    dispatcher.broken = False
+    with connect(store_url, autocommit=True) as conn:
+        swept = sweep(conn, dispatcher, stale_seconds=60)
+        assert swept.pushes == 1 and len(dispatcher.sent) == 1
+        # handed off now: the next pass leaves it to the queue
+        assert sweep(conn, dispatcher, stale_seconds=60).pushes == 0
+    assert post(client, "push", push_payload(), delivery="d-9").json()["status"] == "duplicate"
+    assert len(dispatcher.sent) == 1  # the redelivery finds it queued already
+
+
+def test_a_redelivery_also_queues_a_push_the_queue_missed(
     client: TestClient,
     dispatcher: RecordingDispatcher,
     store_url: str,
 ) -> None:
     dispatcher.broken = True
-    assert post(client, "push", push_payload(), delivery="d-9").status_code == 503
+    assert post(client, "push", push_payload(), delivery="d-10").status_code == 202
     dispatcher.broken = False
-    again = post(client, "push", push_payload(), delivery="d-9")
+    again = post(client, "push", push_payload(), delivery="d-10")
     assert again.json()["status"] == "duplicate" and len(dispatcher.sent) == 1
-    assert post(client, "push", push_payload(), delivery="d-9").json()["status"] == "duplicate"
-    assert len(dispatcher.sent) == 1  # queued once it worked, never again
-    assert count(store_url, "pushes") == 1
 
 
 def test_malformed_payload_is_400(client: TestClient) -> None:

@@ -37,6 +37,10 @@ def make_celery(settings: Settings | None = None) -> Celery:
     app.conf.update(
         broker_url=settings.redis_url,
         broker_connection_retry_on_startup=True,
+        # A broker outage must only delay grading: the worker waits for Redis for ever
+        # instead of exiting after a hundred attempts.
+        broker_connection_max_retries=None,
+        broker_channel_error_retry=True,
         broker_transport_options={
             "visibility_timeout": settings.service.visibility_timeout_seconds,
             "queue_order_strategy": "round_robin",

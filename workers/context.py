@@ -19,11 +19,14 @@ from grader.settings import get_settings
 from grader.store.assignments import sync_file
 from grader.store.db import connect
 from grader.store.migrate import apply_migrations
+from workers.dispatch import CeleryDispatcher
 from workers.job import Grader, GradingJob
+from workers.sweeper import SweeperThread
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _session: GradingSession | None = None
+_sweeper: SweeperThread | None = None
 
 
 def prepare_store() -> None:
@@ -60,14 +63,20 @@ def close_session() -> None:
 
 
 def _on_process_start(**_: object) -> None:
+    global _sweeper
     try:
         prepare_store()
         session()
     except Exception:
         log.exception("the grading session did not open; the first task will try again")
+    settings = get_settings()
+    _sweeper = SweeperThread(settings, CeleryDispatcher.from_settings(settings))
+    _sweeper.start()
 
 
 def _on_stop(**_: object) -> None:
+    if _sweeper is not None:
+        _sweeper.stop()
     close_session()
 
 

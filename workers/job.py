@@ -103,6 +103,11 @@ class GradingJob:
                     pushes.set_push_status(conn, push.id, pushes.ERROR, settled.error or "")
             return result
 
+    def hold_push(self, push_id: int, seconds: float) -> None:
+        """Tell the sweeper that this push's task comes back by itself in `seconds`."""
+        with connect(self.settings.database_url, autocommit=True) as conn:
+            pushes.hold_hand_off(conn, push_id, seconds)
+
     def regrade_run(self, run_id: int, *, final_attempt: bool) -> JobResult:
         with connect(self.settings.database_url, autocommit=True) as conn:
             run = runs.get_run(conn, run_id)

@@ -28,6 +28,9 @@ _OPTIONS = {
 
 def _grade_push(task: Task, push_id: int) -> str:
     result = grading_job().grade_push(push_id, final_attempt=_final(task))
+    if result.outcome is Outcome.RETRY:
+        # The sweeper re-sends a push left waiting; a retry on its way is not left waiting.
+        grading_job().hold_push(push_id, _delay(task))
     return _settle(task, result)
 
 
@@ -42,12 +45,15 @@ grade_push = app.task(name="workers.tasks.grade_push", **_OPTIONS)(_grade_push)
 regrade_run = app.task(name="workers.tasks.regrade_run", **_OPTIONS)(_regrade_run)
 
 
+def _delay(task: Task) -> float:
+    return float(_service.retry_backoff_seconds * 2 ** int(task.request.retries))
+
+
 def _final(task: Task) -> bool:
     return int(task.request.retries) >= _service.error_retries
 
 
 def _settle(task: Task, result: JobResult) -> str:
     if result.outcome is Outcome.RETRY:
-        delay = _service.retry_backoff_seconds * 2 ** int(task.request.retries)
-        raise task.retry(countdown=delay, exc=InfrastructureError(result.detail))
+        raise task.retry(countdown=_delay(task), exc=InfrastructureError(result.detail))
     return f"{result.outcome.value} {result.detail}".strip()

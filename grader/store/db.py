@@ -23,8 +23,15 @@ def connect(database_url: str, *, autocommit: bool = False) -> Connection:
 def open_pool(database_url: str, *, max_size: int = 4) -> ConnectionPool[Connection]:
     """A pool that is open when returned: a wrong URL fails here, at start, not on a request."""
     kwargs: dict[str, Any] = {"row_factory": dict_row}
+    # Each connection is checked as it leaves the pool: one the server closed (a restart, an
+    # idle timeout, pg_terminate_backend) is replaced instead of failing a request.
     pool: ConnectionPool[Connection] = ConnectionPool(
-        database_url, min_size=1, max_size=max_size, kwargs=kwargs, open=False
+        database_url,
+        min_size=1,
+        max_size=max_size,
+        kwargs=kwargs,
+        open=False,
+        check=ConnectionPool.check_connection,
     )
     pool.open(wait=True, timeout=10)
     return pool

@@ -135,3 +135,25 @@ def latest_push_for_commit(conn: Connection, repository_id: int, sha: str) -> Pu
         (repository_id, sha),
     ).fetchone()
     return None if row is None else Push(**row)
+
+
+def waiting_for_hand_off(conn: Connection, stale_seconds: float) -> list[tuple[int, str]]:
+    """(push id, repository full name) of queued pushes whose task may not be in the queue:
+    never handed off, or handed off longer ago than `stale_seconds` (a task lost with Redis,
+    or one whose worker died). Oldest first, so a backlog drains in push order."""
+    rows = conn.execute(
+        "SELECT p.id, r.full_name FROM pushes p JOIN repositories r ON r.id = p.repository_id"
+        " WHERE p.status = %s AND (p.enqueued_at IS NULL"
+        " OR p.enqueued_at < now() - make_interval(secs => %s))"
+        " ORDER BY p.pushed_at, p.id",
+        (QUEUED, stale_seconds),
+    ).fetchall()
+    return [(int(r["id"]), str(r["full_name"])) for r in rows]
+
+
+def hold_hand_off(conn: Connection, push_id: int, seconds: float) -> None:
+    """A retry of the push's task is on its way in `seconds`: the sweeper waits for it."""
+    conn.execute(
+        "UPDATE pushes SET enqueued_at = now() + make_interval(secs => %s) WHERE id = %s",
+        (seconds, push_id),
+    )

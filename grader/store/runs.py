@@ -147,3 +147,16 @@ def request_rerun(conn: Connection, run_id: int) -> None:
     conn.execute(
         "UPDATE grading_runs SET rerun_requested_at = clock_timestamp() WHERE id = %s", (run_id,)
     )
+
+
+def orphaned_runs(conn: Connection) -> list[tuple[int, int | None, str]]:
+    """(run id, push id, repository full name) of runs marked running whose grading lock
+    nobody holds: their worker died mid-job. Call inside a transaction: the probe takes each
+    lock for the transaction only, so a worker starting that run meanwhile waits, not races."""
+    rows = conn.execute(
+        "SELECT g.id, g.push_id, r.full_name FROM grading_runs g"
+        " JOIN repositories r ON r.id = g.repository_id"
+        " WHERE g.status = %s AND pg_try_advisory_xact_lock(1, g.id::int) ORDER BY g.id",
+        (RUNNING,),
+    ).fetchall()
+    return [(int(r["id"]), r["push_id"], str(r["full_name"])) for r in rows]

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import psycopg
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from grader.core.errors import InfrastructureError, InvalidInput, PayloadTooLarge, Unauthorized
+from grader.core.errors import InvalidInput, PayloadTooLarge, Unauthorized
 from grader.github.signature import signature_valid
 from grader.service.job import Job
 from grader.service.state import ServiceState
@@ -24,6 +26,7 @@ from grader.store.db import Connection
 from grader.webhook.intake import Intake, take_delivery
 
 log = logging.getLogger(__name__)
+_LATER = "stored; it is queued as soon as the queue is back"
 router = APIRouter()
 
 
@@ -41,7 +44,7 @@ async def github_webhook(request: Request) -> JSONResponse:
         raise InvalidInput("X-GitHub-Event and X-GitHub-Delivery are required")
     payload = _json_object(body)
     intake = await run_in_threadpool(
-        _store_and_enqueue, state, event, delivery_id, received_at, payload
+        _stored_once_more_if_lost, state, event, delivery_id, received_at, payload
     )
     status = 200 if intake.status == "pong" else 202
     return JSONResponse({"status": intake.status, "reason": intake.reason}, status_code=status)
@@ -68,6 +71,22 @@ def _json_object(body: bytes) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise InvalidInput("the body is not a JSON object")
     return payload
+
+
+def _stored_once_more_if_lost(
+    state: ServiceState,
+    event: str,
+    delivery_id: str,
+    received_at: datetime,
+    payload: dict[str, Any],
+) -> Intake:
+    """A connection lost mid-transaction stored nothing (the transaction is whole or
+    absent), so the delivery is taken again once, on a fresh connection."""
+    try:
+        return _store_and_enqueue(state, event, delivery_id, received_at, payload)
+    except psycopg.OperationalError:
+        log.warning("delivery %s: the store connection was lost; trying once more", delivery_id)
+        return _store_and_enqueue(state, event, delivery_id, received_at, payload)
 
 
 def _store_and_enqueue(
@@ -103,20 +122,24 @@ def _store_and_enqueue(
                 stuck = pushes.unenqueued_push(conn, delivery_id)
                 job = Job("push", *stuck) if stuck is not None else None
                 intake = Intake("duplicate", f"delivery {delivery_id} was received before", job)
-        if intake.job is not None:
-            _enqueue(state, conn, intake.job)
+        if intake.job is not None and not _enqueue(state, conn, intake.job):
+            intake = replace(intake, reason=f"{intake.reason}; {_LATER}")
     log.info("delivery %s (%s): %s %s", delivery_id, event, intake.status, intake.reason)
     return intake
 
 
-def _enqueue(state: ServiceState, conn: Connection, job: Job) -> None:
+def _enqueue(state: ServiceState, conn: Connection, job: Job) -> bool:
+    """Hand the job to the queue; False when the queue is away.
+
+    The push is stored either way, so the delivery is answered 202: GitHub does not
+    redeliver failed deliveries by itself, and the workers' sweeper sends every stored
+    push still waiting for its hand-off (workers/sweeper.py)."""
     try:
         state.dispatcher.send(job)
-    except Exception as exc:
-        # Stored but not queued: a 5xx makes GitHub show the delivery as failed, and its
-        # redelivery queues the job (see the duplicate branch above).
-        log.exception("could not queue %s %s", job.kind, job.id)
-        raise InfrastructureError(f"the grading queue is unavailable: {exc}") from exc
+    except Exception:
+        log.exception("could not queue %s %s: the sweeper will send it", job.kind, job.id)
+        return False
     if job.kind == "push":
         with conn.transaction():
             pushes.mark_enqueued(conn, job.id)
+    return True
