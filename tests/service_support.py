@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import time
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +41,8 @@ def adapt(payload: dict[str, Any], full_name: str, **top: Any) -> dict[str, Any]
     owner, _, name = full_name.partition("/")
     repo = out.setdefault("repository", {})
     repo.update(full_name=full_name, name=name, clone_url=f"https://example.invalid/{full_name}")
+    if "pushed_at" in repo:  # GitHub stamps a push when it happens: now, in a test
+        repo["pushed_at"] = int(time.time())
     repo.setdefault("owner", {})["login"] = owner
     out["installation"] = {"id": INSTALLATION_ID, "node_id": "MDIz"}
     out.update(top)

@@ -274,3 +274,18 @@ def test_check_runs_current_is_the_newest(conn: Connection) -> None:
     current = current_check_run(conn, run.id)
     assert current is not None and (current.github_id, current.status) == (12, "in_progress")
     assert run_for_check_run(conn, 11) == run.id and run_for_check_run(conn, 99) is None
+
+
+def test_out_of_order_deliveries_in_one_second_still_grade_the_real_head(
+    conn: Connection,
+) -> None:
+    repo = _repo(conn)
+    at = DEADLINE - timedelta(hours=1)
+    # The child push (b on top of a) was delivered first; both carry the same second.
+    child = _push(conn, repo, "b" * 40, at)
+    conn.execute("UPDATE pushes SET before_sha = %s WHERE id = %s", ("a" * 40, child.id))
+    parent = _push(conn, repo, "a" * 40, at)
+    child = pushes.get_push(conn, child.id)
+    newer = pushes.newer_push(conn, parent, DEADLINE)
+    assert newer is not None and newer.id == child.id  # the parent gives way to its child
+    assert pushes.newer_push(conn, child, DEADLINE) is None  # the head is graded

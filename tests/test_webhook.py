@@ -5,6 +5,7 @@ is already committed); test_service_e2e.py runs the real Celery queue."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -110,8 +111,8 @@ def test_push_is_stored_with_the_server_time_and_queued(
     assert push is not None and repo is not None
     assert (push["after_sha"], push["before_sha"], push["forced"]) == (SHA_1, SHA_2, True)
     assert push["ref"] == "refs/heads/master" and push["status"] == "queued"
-    # the example payload says 2019; the trusted time is when we received it
-    assert before <= push["pushed_at"] <= datetime.now(UTC)
+    # GitHub's own push time, from the signed payload (adapt() stamps it now, to the second)
+    assert before - timedelta(seconds=1) <= push["pushed_at"] <= datetime.now(UTC)
     assert push["enqueued_at"] is not None
     assert repo["installation_id"] == INSTALLATION_ID and repo["assignment_id"] is not None
     assert dispatcher.sent == [Job("push", push["id"], REPO)]
@@ -294,3 +295,26 @@ def test_malformed_payload_is_400(client: TestClient) -> None:
     body = b"not json"
     bad = client.post("/webhooks/github", content=body, headers=delivery_headers("push", body))
     assert bad.status_code == 400
+
+
+def test_the_push_time_is_githubs_capped_at_receipt(
+    client: TestClient,
+    store_url: str,
+) -> None:
+    """A delivery that arrives late (or again) keeps its push's time: an on-time push is
+    never made late by the queue; a time in the future is capped at when we received it."""
+    pushed = datetime(2026, 12, 1, 22, 58, tzinfo=UTC)
+    late = push_payload(after=SHA_1)
+    late["repository"]["pushed_at"] = int(pushed.timestamp())
+    assert post(client, "push", late, delivery="d-late").status_code == 202
+    future = push_payload(after=SHA_2)
+    future["repository"]["pushed_at"] = int(time.time()) + 86_400
+    received = datetime.now(UTC)
+    assert post(client, "push", future, delivery="d-future").status_code == 202
+    with connect(store_url) as c:
+        times = {
+            r["after_sha"]: r["pushed_at"]
+            for r in c.execute("SELECT after_sha, pushed_at FROM pushes").fetchall()
+        }
+    assert times[SHA_1] == pushed
+    assert received - timedelta(seconds=1) <= times[SHA_2] <= datetime.now(UTC)

@@ -6,6 +6,8 @@ the stored delivery but never read.
 
 from __future__ import annotations
 
+import contextlib
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -31,6 +33,8 @@ class InstallationRef(_Lenient):
 
 class RepositoryRef(_Lenient):
     full_name: str
+    # In push events GitHub's own time of the push, as Unix seconds (ISO text elsewhere).
+    pushed_at: int | float | str | None = None
 
 
 class PushEvent(_Lenient):
@@ -46,6 +50,22 @@ class PushEvent(_Lenient):
     def branch(self) -> str | None:
         """The branch pushed to; None for a tag or any other ref."""
         return self.ref.removeprefix("refs/heads/") if self.ref.startswith("refs/heads/") else None
+
+    def push_time(self, received_at: datetime) -> datetime:
+        """When GitHub says the push happened, from the signed payload, so a late or
+        redelivered delivery keeps its push's own time; never after we received it, and
+        the receipt time when the payload has none."""
+        stated = self.repository.pushed_at
+        when: datetime | None = None
+        if isinstance(stated, int | float) and not isinstance(stated, bool):
+            with contextlib.suppress(OverflowError, OSError, ValueError):
+                when = datetime.fromtimestamp(stated, UTC)
+        elif isinstance(stated, str):
+            with contextlib.suppress(ValueError):
+                when = datetime.fromisoformat(stated.replace("Z", "+00:00"))
+        if when is None or when.tzinfo is None:
+            return received_at
+        return min(when, received_at)
 
 
 class RequestedAction(_Lenient):

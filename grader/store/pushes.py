@@ -103,7 +103,11 @@ def newer_push(conn: Connection, push: Push, boundary: datetime | None) -> Push 
         side = " AND (pushed_at <= %(b)s) = (%(at)s::timestamptz <= %(b)s)"
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM pushes WHERE repository_id = %(repo)s AND ref = %(ref)s"
-        " AND status <> 'ignored' AND (pushed_at, id) > (%(at)s, %(id)s)"
+        " AND status <> 'ignored' AND id <> %(id)s"
+        # later by GitHub's push time, or pushed on top of this one whatever the clocks say
+        # (deliveries can arrive out of order, and push times have whole seconds)
+        " AND ((pushed_at, id) > (%(at)s, %(id)s) OR before_sha = %(after)s)"
+        " AND after_sha <> %(before)s"
         + side
         + " ORDER BY pushed_at DESC, id DESC LIMIT 1",
         {
@@ -111,6 +115,8 @@ def newer_push(conn: Connection, push: Push, boundary: datetime | None) -> Push 
             "ref": push.ref,
             "at": push.pushed_at,
             "id": push.id,
+            "after": push.after_sha,
+            "before": push.before_sha,
             "b": boundary,
         },
     ).fetchone()

@@ -72,7 +72,7 @@ def _push(conn: Connection, ev: PushEvent, delivery_id: str, received_at: dateti
         after_sha=ev.after,
         before_sha=ev.before,
         forced=ev.forced,
-        pushed_at=received_at,
+        pushed_at=ev.push_time(received_at),
         delivery_id=delivery_id,
         status=pushes.QUEUED if assignment else pushes.IGNORED,
         reason=reason,

@@ -32,7 +32,7 @@ router = APIRouter()
 
 @router.post("/webhooks/github")
 async def github_webhook(request: Request) -> JSONResponse:
-    received_at = datetime.now(UTC)  # the trusted push time: taken before anything else
+    received_at = datetime.now(UTC)  # caps the push time the payload states: taken first
     state: ServiceState = request.app.state.service
     body = await read_capped(request, state.settings.max_webhook_bytes)
     secret = state.settings.github.webhook_secret.get_secret_value()
