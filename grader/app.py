@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from grader.core.errors import GraderError
 from grader.dashboard.mount import install as install_dashboard
+from grader.service import logs
 from grader.service.job import Dispatcher
 from grader.service.state import ServiceState
 from grader.settings import Settings, get_settings
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        logs.configure(config)
         pool = open_pool(config.database_url)
         try:
             with pool.connection() as conn:

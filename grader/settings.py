@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     lab_dir: Path | None = None  # None: the bundled MediAI lab
     database_url: str = "postgresql://postgres@127.0.0.1:5432/grader"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # "text" for people, "json" for a log pipeline: one object a line, fields as keys.
+    log_format: Literal["text", "json"] = "text"
+    log_level: str = "INFO"
     max_webhook_bytes: int = 5_000_000
     limits: Limits = Field(default_factory=Limits)
     local: LocalCluster = Field(default_factory=LocalCluster)

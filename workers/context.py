@@ -15,6 +15,7 @@ from celery.signals import worker_process_init, worker_process_shutdown, worker_
 
 from grader.core.errors import InfrastructureError
 from grader.pipeline.session import GradingSession
+from grader.service import logs
 from grader.settings import get_settings
 from grader.store.assignments import sync_file
 from grader.store.db import connect
@@ -64,6 +65,7 @@ def close_session() -> None:
 
 def _on_process_start(**_: object) -> None:
     global _sweeper
+    logs.configure(get_settings())
     try:
         prepare_store()
         session()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,6 +26,8 @@ from grader.github.access import RepositoryAccess, open_access
 from grader.github.app_auth import repository_installation
 from grader.github.clone import RepositoryRejected, clone_commit
 from grader.history.deadline import DeadlinePolicy, PushRecord
+from grader.pipeline.answers import store_answers
+from grader.service import logs
 from grader.settings import Settings
 from grader.store import pushes, runs
 from grader.store.assignments import Assignment, get_assignment
@@ -94,7 +97,9 @@ class GradingJob:
                     pushes.set_push_status(conn, push.id, pushes.SUPERSEDED, reason)
                     return JobResult(Outcome.SUPERSEDED, detail=reason)
             run = self._current_run(conn, repo, push.after_sha, push.id)
+            started = time.monotonic()
             result = self._grade(conn, run.id, _Target(repo, assignment, push), final_attempt)
+            _log_job(conn, result, repo.full_name, push.id, push.after_sha, started)
             if result.outcome in (Outcome.GRADED, Outcome.POSTED, Outcome.FAILED):
                 settled = runs.get_run(conn, run.id)
                 if settled.status == runs.COMPLETED:
@@ -212,7 +217,26 @@ class GradingJob:
             except Exception as exc:  # otter's rule: a grading crash still yields a report
                 log.exception("grading run %s crashed", run.id)
                 return self._error_report(run, f"the grader crashed: {exc!r}"), True
+            if report.status is RunStatus.COMPLETED:
+                self._store_answers(conn, run, checkout, report)
         return report, True
+
+    def _store_answers(
+        self, conn: Connection, run: runs.Run, checkout: Path, report: Report
+    ) -> None:
+        """For the dashboard's grade-by-question page; the grade stands without them."""
+        try:
+            store_answers(
+                conn,
+                run.repository_id,
+                run.commit_sha,
+                checkout,
+                self.grader.lab,
+                graded_commit=report.commit,
+                max_bytes=self.settings.limits.max_exercise_file_bytes,
+            )
+        except Exception:
+            log.exception("could not store the answers of run %s", run.id)
 
     def _error_report(self, run: runs.Run, cause: str) -> Report:
         lab = self.grader.lab
@@ -237,4 +261,36 @@ def _record(push: pushes.Push) -> PushRecord:
         pushed_at=push.pushed_at,
         forced=push.forced,
         before_sha=push.before_sha,
+    )
+
+
+def _log_job(
+    conn: Connection,
+    result: JobResult,
+    repository: str,
+    push_id: int | None,
+    sha: str,
+    started: float,
+) -> None:
+    score = None
+    if result.run_id is not None and result.outcome is Outcome.GRADED:
+        score = runs.get_run(conn, result.run_id).score
+    seconds = round(time.monotonic() - started, 3)
+    log.info(
+        "job %s: %s %s@%s score=%s in %.1f s",
+        result.outcome.value,
+        result.detail,
+        repository,
+        sha[:12],
+        score,
+        seconds,
+        extra=logs.fields(
+            repository=repository,
+            push=push_id,
+            run=result.run_id,
+            commit=sha,
+            outcome=result.outcome.value,
+            score=score,
+            seconds=seconds,
+        ),
     )

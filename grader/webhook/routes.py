@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -19,15 +20,18 @@ from fastapi.responses import JSONResponse
 
 from grader.core.errors import InvalidInput, PayloadTooLarge, Unauthorized
 from grader.github.signature import signature_valid
+from grader.service import logs
 from grader.service.job import Job
 from grader.service.state import ServiceState
 from grader.store import deliveries, pushes
 from grader.store.db import Connection
+from grader.webhook import metrics
 from grader.webhook.intake import Intake, take_delivery
 
 log = logging.getLogger(__name__)
 _LATER = "stored; it is queued as soon as the queue is back"
 router = APIRouter()
+router.include_router(metrics.router)
 
 
 @router.post("/webhooks/github")
@@ -43,9 +47,12 @@ async def github_webhook(request: Request) -> JSONResponse:
     if not event or not delivery_id:
         raise InvalidInput("X-GitHub-Event and X-GitHub-Delivery are required")
     payload = _json_object(body)
+    started = time.monotonic()
     intake = await run_in_threadpool(
         _stored_once_more_if_lost, state, event, delivery_id, received_at, payload
     )
+    metrics.DELIVERY_SECONDS.observe(time.monotonic() - started)
+    metrics.DELIVERIES.labels(event, intake.status).inc()
     status = 200 if intake.status == "pong" else 202
     return JSONResponse({"status": intake.status, "reason": intake.reason}, status_code=status)
 
@@ -124,7 +131,20 @@ def _store_and_enqueue(
                 intake = Intake("duplicate", f"delivery {delivery_id} was received before", job)
         if intake.job is not None and not _enqueue(state, conn, intake.job):
             intake = replace(intake, reason=f"{intake.reason}; {_LATER}")
-    log.info("delivery %s (%s): %s %s", delivery_id, event, intake.status, intake.reason)
+    repository = payload.get("repository")
+    log.info(
+        "delivery %s (%s): %s %s",
+        delivery_id,
+        event,
+        intake.status,
+        intake.reason,
+        extra=logs.fields(
+            delivery=delivery_id,
+            event=event,
+            repository=repository.get("full_name") if isinstance(repository, dict) else None,
+            outcome=intake.status,
+        ),
+    )
     return intake
 
 
