@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from grader.checks import blanks, executes, mentions, objects, pasted, result, structure, written
+from grader.checks import (
+    blanks,
+    executes,
+    mentions,
+    objects,
+    pasted,
+    result,
+    structure,
+    variants,
+    written,
+)
 from grader.checks.base import Check, CheckContext, CheckResult
 
 REGISTRY: dict[str, Check] = {
@@ -14,6 +24,7 @@ REGISTRY: dict[str, Check] = {
     "pasted": pasted.check,
     "written": written.check,
     "mentions": mentions.check,
+    "variants": variants.check,
 }
 
 __all__ = ["REGISTRY", "Check", "CheckContext", "CheckResult"]

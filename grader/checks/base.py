@@ -13,6 +13,16 @@ from grader.submission.model import ExerciseAnswer
 
 
 @dataclass(frozen=True)
+class VariantRun:
+    """One exercise run again, student's SQL and reference alike, on a variant data set."""
+
+    name: str
+    description: str
+    student: ExerciseRun | None
+    reference: ExerciseRun | None
+
+
+@dataclass(frozen=True)
 class CheckContext:
     lab: Lab
     exercise: Exercise
@@ -23,6 +33,7 @@ class CheckContext:
     engine: EngineInfo | None
     exercise_file: str
     nodes: dict[str, str] = field(default_factory=dict)  # "host:port" -> role
+    variants: tuple[VariantRun, ...] = ()  # this exercise on the lab's variant data sets
 
     def finding(
         self,
@@ -58,6 +69,9 @@ class CheckResult:
     score: float  # share of the check's weight earned, 0..1
     findings: list[Finding] = field(default_factory=list)
     manual_review: bool = False
+    # Check types of the same exercise whose points this result cancels: a result that is
+    # right only on the lab's own data earns none of the result points.
+    voids: frozenset[str] = frozenset()
 
     @staticmethod
     def full(*findings: Finding, manual_review: bool = False) -> CheckResult:

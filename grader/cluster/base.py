@@ -46,8 +46,9 @@ class Cluster(ABC):
         """Load and distribute the lab into a template database, once per lab version."""
 
     @abstractmethod
-    def new_job(self, lab: Lab, job_id: str) -> JobDatabase:
-        """A fresh copy of the prepared lab for one job."""
+    def new_job(self, lab: Lab, job_id: str, variant: str | None = None) -> JobDatabase:
+        """A fresh copy of the prepared lab for one job: of its seed, or of the variant
+        data set named `variant`."""
 
     @abstractmethod
     def end_job(self, job: JobDatabase) -> None:
@@ -70,7 +71,7 @@ class JobCopies(Protocol):
 
     def prepare(self, lab: Lab) -> str: ...
 
-    def new_job(self, lab: Lab, job_id: str) -> JobDatabase: ...
+    def new_job(self, lab: Lab, job_id: str, variant: str | None = None) -> JobDatabase: ...
 
     def end_job(self, job: JobDatabase) -> None: ...
 
@@ -97,8 +98,8 @@ class TemplateCluster(Cluster):
     def prepare_lab(self, lab: Lab) -> None:
         self.databases.prepare(lab)
 
-    def new_job(self, lab: Lab, job_id: str) -> JobDatabase:
-        return self.databases.new_job(lab, job_id)
+    def new_job(self, lab: Lab, job_id: str, variant: str | None = None) -> JobDatabase:
+        return self.databases.new_job(lab, job_id, variant)
 
     def end_job(self, job: JobDatabase) -> None:
         self.databases.end_job(job)

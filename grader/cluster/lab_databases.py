@@ -24,8 +24,8 @@ from grader.cluster.base import JobDatabase, Node
 from grader.cluster.lab_role import LAB_ROLE, ensure_role, reset_defaults
 from grader.cluster.lab_setup import load_template
 from grader.cluster.spare_copies import SpareCopies
-from grader.core.errors import InfrastructureError
-from grader.core.lab import Lab
+from grader.core.errors import InfrastructureError, LabError
+from grader.core.lab import Lab, Variant
 from grader.settings import Limits
 
 AdminDsn = Callable[[Node, str], str]  # (node, database) -> a superuser DSN
@@ -62,33 +62,40 @@ class LabDatabases:
     def coordinator(self) -> Node:
         return self.nodes[0]
 
-    def template_name(self, lab: Lab) -> str:
+    def template_name(self, lab: Lab, variant: str | None = None) -> str:
+        """The template of the lab's seed, or of one of its variant data sets: each is a
+        template of its own, named by everything that goes into it."""
+        chosen = _variant(lab, variant)
         digest = hashlib.sha256()
         for part in (lab.id, lab.version, self.role, str(self.has_citus)):
             digest.update(part.encode() + b"\0")
-        for path in (lab.setup.schema_sql, lab.setup.distribute_sql, lab.setup.seed_sql):
+        seed = chosen.seed_sql if chosen else lab.setup.seed_sql
+        for path in (lab.setup.schema_sql, lab.setup.distribute_sql, seed):
             digest.update(lab.read(path).encode() + b"\0")
-        return f"lab_{_slug(lab.id, 30)}_{digest.hexdigest()[:10]}"
+        suffix = f"_{_slug(chosen.name, 12)}" if chosen else ""
+        return f"lab_{_slug(lab.id, 30)}{suffix}_{digest.hexdigest()[:10]}"
 
     def prepare(self, lab: Lab) -> str:
-        """Build the lab's template on every node unless it is already there, ready."""
-        template = self.template_name(lab)
+        """Build the lab's templates (its seed's, then each variant's) on every node unless
+        they are already there, ready; the seed's name is returned."""
         with self.admin(self.coordinator, _MAINTENANCE_DB) as lock_conn:
             lock_conn.execute("SELECT pg_advisory_lock(%s)", [_PREPARE_LOCK])
             with self._maintenance_sessions() as sessions:
                 for _, conn in sessions:
                     ensure_role(conn, self.role)
                     reset_defaults(conn, self.role, self._limits)
-            if not self._is_ready(template):
-                for node in self.nodes:
-                    self._drop(node, template)
-                load_template(self, lab, template)
-                self._lock(template)
-        self._ready.add(template)
-        return template
+            for variant in (None, *lab.variants):
+                template = self.template_name(lab, variant.name if variant else None)
+                if not self._is_ready(template):
+                    for node in self.nodes:
+                        self._drop(node, template)
+                    load_template(self, lab, template, variant)
+                    self._lock(template)
+                self._ready.add(template)
+        return self.template_name(lab)
 
-    def new_job(self, lab: Lab, job_id: str) -> JobDatabase:
-        template = self.template_name(lab)
+    def new_job(self, lab: Lab, job_id: str, variant: str | None = None) -> JobDatabase:
+        template = self.template_name(lab, variant)
         if template not in self._ready and not self._is_ready(template):
             raise InfrastructureError(f"lab {lab.id} is not prepared on this cluster")
         self._ready.add(template)
@@ -265,6 +272,15 @@ class LabDatabases:
         if gids:
             with self.admin(node, database) as db_conn:
                 node_sql.rollback_prepared(db_conn, gids)
+
+
+def _variant(lab: Lab, name: str | None) -> Variant | None:
+    if name is None:
+        return None
+    for variant in lab.variants:
+        if variant.name == name:
+            return variant
+    raise LabError(f"lab {lab.id} has no variant {name!r}")
 
 
 def job_database_name(job_id: str) -> str:

@@ -17,7 +17,7 @@ from psycopg import sql
 
 from grader.cluster.base import Node
 from grader.core.errors import InfrastructureError, LabError
-from grader.core.lab import Lab
+from grader.core.lab import Lab, Variant
 
 Conn = psycopg.Connection[tuple[object, ...]]
 
@@ -37,6 +37,7 @@ class TemplateNodes(Protocol):
     def register_workers(self, conn: Conn) -> None: ...
 
     def role_dsn(self, database: str) -> str: ...
+
 
 # A table name as a lab.toml may write it: a plain (possibly schema-qualified) identifier.
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
@@ -58,8 +59,11 @@ END $$
 """
 
 
-def load_template(dbs: TemplateNodes, lab: Lab, template: str) -> None:
-    """Create, load and check the template on every node; locking it is the caller's."""
+def load_template(
+    dbs: TemplateNodes, lab: Lab, template: str, variant: Variant | None = None
+) -> None:
+    """Create, load and check the template on every node, with the lab's seed or a
+    variant's data set (same schema, same distribution); locking it is the caller's."""
     # Side by side: CREATE EXTENSION citus takes a good part of a second on each node.
     with ThreadPoolExecutor(max_workers=len(dbs.nodes)) as pool:
         list(pool.map(lambda node: _create_empty(dbs, node, template), dbs.nodes))
@@ -69,7 +73,7 @@ def load_template(dbs: TemplateNodes, lab: Lab, template: str) -> None:
     scripts = [lab.setup.schema_sql]
     if dbs.has_citus:
         scripts.append(lab.setup.distribute_sql)
-    scripts.append(lab.setup.seed_sql)
+    scripts.append(variant.seed_sql if variant else lab.setup.seed_sql)
     try:
         conn = psycopg.connect(
             dbs.role_dsn(template),
@@ -82,7 +86,7 @@ def load_template(dbs: TemplateNodes, lab: Lab, template: str) -> None:
     with conn:
         for path in scripts:
             _run_script(conn, lab, path)
-        _check_counts(conn, lab)
+        _check_counts(conn, lab, variant.expected_counts if variant else lab.setup.expected_counts)
 
 
 def _create_empty(dbs: TemplateNodes, node: Node, template: str) -> None:
@@ -107,9 +111,11 @@ def _run_script(conn: psycopg.Connection[tuple[object, ...]], lab: Lab, path: st
         ) from exc
 
 
-def _check_counts(conn: psycopg.Connection[tuple[object, ...]], lab: Lab) -> None:
+def _check_counts(
+    conn: psycopg.Connection[tuple[object, ...]], lab: Lab, counts: dict[str, int]
+) -> None:
     wrong = []
-    for table, expected in lab.setup.expected_counts.items():
+    for table, expected in counts.items():
         if not _TABLE_NAME.fullmatch(table):
             raise LabError(f"expected_counts names {table!r}, which is not a table name")
         try:

@@ -2,8 +2,9 @@
 
 Copying the template on every node is most of the wait before a student's SQL can start
 (about a second on a Citus cluster on two cores): with a spare ready, a job starts at once.
-At most one spare exists per cluster; it is made from one template and only handed out
-for that template.
+At most one spare exists per template (the lab's seed, and each variant data set a job
+also runs on); a spare is only handed out for the template it was made from, and spares
+are made one after the other, so a burst of copies never competes with the running job.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ class SpareCopies:
         self._make = make
         self._drop = drop
         self._lock = threading.Lock()
-        self._spare: tuple[str, Future[JobDatabase]] | None = None  # (template, copy)
+        self._spares: dict[str, Future[JobDatabase]] = {}  # template -> its next copy
         self._names: set[str] = set()  # spares made and not yet handed out
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="spare-copy")
 
@@ -35,10 +36,9 @@ class SpareCopies:
         """The spare of `template`, waiting for it if it is still being made; None when
         there is none or making it failed (the caller then copies the template itself)."""
         with self._lock:
-            spare, self._spare = self._spare, None
-        if spare is None:
+            future = self._spares.pop(template, None)
+        if future is None:
             return None
-        made_from, future = spare
         try:
             job = future.result()
         except Exception as exc:  # a failed spare is not worth failing the job over
@@ -46,18 +46,15 @@ class SpareCopies:
             return None
         with self._lock:
             self._names.discard(job.name)
-        if made_from != template:  # the lab changed since: this copy holds the old state
-            self._drop(job)
-            return None
         return job
 
     def refill(self, template: str) -> None:
-        """Start making the next spare, unless one is already on its way."""
+        """Start making the next spare of `template`, unless one is already on its way."""
         with self._lock:
-            if self._spare is not None:
+            if template in self._spares:
                 return
             name = f"spare_{uuid.uuid4().hex[:12]}"
-            self._spare = (template, self._worker.submit(self._made, template, name))
+            self._spares[template] = self._worker.submit(self._made, template, name)
 
     def _made(self, template: str, job_id: str) -> JobDatabase:
         job = self._make(template, job_id)
@@ -72,12 +69,12 @@ class SpareCopies:
             return frozenset(self._names)
 
     def close(self) -> None:
-        """Wait for a spare in the making and drop it, while the nodes still run."""
+        """Wait for the spares in the making and drop them, while the nodes still run."""
         with self._lock:
-            spare, self._spare = self._spare, None
-        if spare is not None:
+            spares, self._spares = list(self._spares.values()), {}
+        for future in spares:
             try:
-                self._drop(spare[1].result())
+                self._drop(future.result())
             except Exception as exc:  # the nodes are about to stop anyway
                 log.warning("a spare copy could not be dropped: %s", exc)
         self._worker.shutdown(wait=True)

@@ -67,6 +67,18 @@ class SetupSpec(BaseModel):
     expected_counts: dict[str, int] = Field(default_factory=dict)
 
 
+class Variant(BaseModel):
+    """Another data set on the same schema, made so that answers typed from the seed's
+    results give other rows than the reference there (see docs/variants.md)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9_-]+$")
+    description: str  # what it changes, as a finding shows it
+    seed_sql: str  # bundle path, run instead of setup.seed_sql
+    expected_counts: dict[str, int] = Field(default_factory=dict)
+
+
 class HistoryRules(BaseModel):
     """Process rules of the handout, scored from the commit history."""
 
@@ -101,6 +113,7 @@ class Lab(BaseModel):
     setup: SetupSpec
     history: HistoryRules = Field(default_factory=HistoryRules)
     exercises: list[Exercise]
+    variants: list[Variant] = Field(default_factory=list)
     root: Path = Path(".")  # the bundle folder; set by load_lab
 
     @model_validator(mode="after")
@@ -119,6 +132,11 @@ class Lab(BaseModel):
             if e.id == exercise_id:
                 return e
         raise KeyError(exercise_id)
+
+    @property
+    def varied_exercises(self) -> list[Exercise]:
+        """Exercises whose rubric also runs them on the variant data sets."""
+        return [e for e in self.exercises if any(c.type == "variants" for c in e.checks)]
 
     def read(self, bundle_path: str) -> str:
         """Text of a file inside the bundle."""
@@ -150,6 +168,7 @@ def load_lab(folder: Path) -> Lab:
 def _referenced_files(lab: Lab) -> list[str]:
     files = [lab.setup.schema_sql, lab.setup.distribute_sql, lab.setup.seed_sql]
     files += [e.reference for e in lab.exercises if e.reference]
+    files += [v.seed_sql for v in lab.variants]
     return files
 
 

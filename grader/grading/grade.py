@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from grader.checks import REGISTRY, CheckContext, CheckResult
+from grader.checks.base import VariantRun
 from grader.core.findings import Finding, Severity
 from grader.core.lab import CheckSpec, Exercise, Lab
 from grader.core.report import Engine, ExerciseReport, Report, RunStatus, Status, Timings
@@ -28,6 +29,8 @@ class Evidence:
     penalty: float = 0.0  # points deducted by process rules (late days...)
     commit: str | None = None
     total_ms: float = 0.0
+    # variant name -> (the student's varied exercises, the reference's) on that data set
+    variants: dict[str, tuple[RunTrace, RunTrace]] = field(default_factory=dict)
 
 
 def grade(submission: Submission, lab: Lab, evidence: Evidence) -> Report:
@@ -45,7 +48,7 @@ def grade(submission: Submission, lab: Lab, evidence: Evidence) -> Report:
             per_exercise_ms={k: v.elapsed_ms for k, v in (run.exercises if run else {}).items()},
         ),
     )
-    failure = _infrastructure_failure(run, evidence.reference)
+    failure = _infrastructure_failure(run, evidence.reference) or _variant_failure(evidence)
     if failure:
         report.status = RunStatus.ERROR
         report.error = failure
@@ -84,6 +87,27 @@ def _infrastructure_failure(run: RunTrace | None, reference: RunTrace | None) ->
     if reference.infrastructure_error:
         return f"reference run failed: {reference.infrastructure_error}"
     return None
+
+
+def _variant_failure(evidence: Evidence) -> str | None:
+    for name, (student, reference) in evidence.variants.items():
+        for trace in (student, reference):
+            if trace.infrastructure_error:
+                return f"run on the variant data set {name} failed: {trace.infrastructure_error}"
+    return None
+
+
+def _variant_runs(lab: Lab, ev: Evidence, exercise_id: str) -> tuple[VariantRun, ...]:
+    described = {v.name: v.description for v in lab.variants}
+    return tuple(
+        VariantRun(
+            name=name,
+            description=described.get(name, name),
+            student=student.exercises.get(exercise_id),
+            reference=reference.exercises.get(exercise_id),
+        )
+        for name, (student, reference) in ev.variants.items()
+    )
 
 
 def _answered(answer: ExerciseAnswer | None, template: ExerciseAnswer | None) -> bool:
@@ -155,13 +179,16 @@ def _grade_exercise(submission: Submission, lab: Lab, ev: Evidence, ex: Exercise
         engine=ev.run.engine,
         exercise_file=file,
         nodes=ev.run.nodes,
+        variants=_variant_runs(lab, ev, ex.id),
     )
     out.findings.extend(_run_notes(ctx, student))
     total_weight = sum(c.weight for c in ex.checks) or 1.0
     earned = 0.0
-    for spec in ex.checks:
-        result = _run_check(ctx, spec)
-        earned += result.score * spec.weight / total_weight
+    results = [(spec, _run_check(ctx, spec)) for spec in ex.checks]
+    voided = frozenset().union(*(r.voids for _, r in results))
+    for spec, result in results:
+        if spec.type not in voided:
+            earned += result.score * spec.weight / total_weight
         out.findings.extend(result.findings)
         out.manual_review = out.manual_review or result.manual_review
     out.score = round(ex.points * earned, 2)

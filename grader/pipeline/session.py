@@ -2,7 +2,9 @@
 
 A `GradingSession` holds a lab and a started cluster for many submissions: the CLI
 opens one per command, a Celery worker one per process. The reference solutions run
-once per session on their own fresh copy, and every submission gets another.
+once per session on their own fresh copy, and every submission gets another. Where the
+lab ships variant data sets, the exercises judged on them run again there, the student's
+and (once per session) the reference's, each on a copy of that variant's template.
 Whatever happens, `grade_checkout` returns a Report: an infrastructure failure or a
 grader bug becomes status `error` with its cause (to be retried), never a zero.
 """
@@ -61,6 +63,7 @@ class GradingSession:
         self.source = source
         self._prepared: weakref.WeakSet[Cluster] = weakref.WeakSet()  # hold the lab's template
         self._reference: RunTrace | None = None
+        self._variant_references: dict[str, RunTrace] = {}
         self._template: Submission | None = None
 
     @classmethod
@@ -114,6 +117,25 @@ class GradingSession:
             self._reference = self._run(plan_reference(self.lab), "reference")
         return self._reference
 
+    def variant_reference(self, variant: str) -> RunTrace:
+        cached = self._variant_references.get(variant)
+        if cached is None or cached.infrastructure_error:
+            plan = _varied(plan_reference(self.lab), self.lab)
+            cached = self._run(plan, "reference", variant=variant)
+            self._variant_references[variant] = cached
+        return cached
+
+    def _variant_runs(self, submission: Submission) -> dict[str, tuple[RunTrace, RunTrace]]:
+        """The varied exercises on each variant data set: one job copy per variant, the
+        exercises in sequence as in the seed's run."""
+        if not self.lab.varied_exercises:
+            return {}
+        plan = _varied(plan_submission(submission, self.lab), self.lab)
+        return {
+            v.name: (self._run(plan, "variant", variant=v.name), self.variant_reference(v.name))
+            for v in self.lab.variants
+        }
+
     def grade_checkout(
         self,
         checkout: Path,
@@ -130,6 +152,7 @@ class GradingSession:
                 submission = read_submission(tree, self.lab, max_bytes=self._max_bytes)
                 reference = self.reference()
                 run = self._run(plan_submission(submission, self.lab), "job", on_progress)
+                variants = self._variant_runs(submission)
             evidence = Evidence(
                 run=run,
                 reference=reference,
@@ -138,6 +161,7 @@ class GradingSession:
                 penalty=_penalty(history, self.lab),
                 commit=history.selection.sha if history else None,
                 total_ms=(time.monotonic() - started) * 1000,
+                variants=variants,
             )
             return grade(submission, self.lab, evidence)
         except Exception as exc:  # otter's rule: a grading crash still yields a report
@@ -172,13 +196,18 @@ class GradingSession:
         return scratch, verdict
 
     def _run(
-        self, plan: list[PlannedExercise], kind: str, on_progress: Progress | None = None
+        self,
+        plan: list[PlannedExercise],
+        kind: str,
+        on_progress: Progress | None = None,
+        *,
+        variant: str | None = None,
     ) -> RunTrace:
         started = time.monotonic()
         with self._cluster() as cluster:
             engine = cluster.engine_info()
             nodes = {f"{n.host}:{n.port}": n.role for n in cluster.nodes()}
-            job = cluster.new_job(self.lab, f"{kind}_{uuid.uuid4().hex[:12]}")
+            job = cluster.new_job(self.lab, f"{kind}_{uuid.uuid4().hex[:12]}", variant)
             try:
                 exercises, limit = execute(job, plan, self.settings.limits, on_progress=on_progress)
             except GraderError as exc:
@@ -192,3 +221,8 @@ class GradingSession:
             limit=limit,
             elapsed_ms=(time.monotonic() - started) * 1000,
         )
+
+
+def _varied(plan: list[PlannedExercise], lab: Lab) -> list[PlannedExercise]:
+    varied = {e.id for e in lab.varied_exercises}
+    return [p for p in plan if p.id in varied]
