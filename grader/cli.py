@@ -17,7 +17,7 @@ from grader.core.errors import GraderError
 from grader.core.lab import default_lab_path, load_lab
 from grader.core.report import Report, RunStatus
 from grader.history.deadline import DeadlinePolicy
-from grader.pipeline.class_grading import find_submissions, write_scores_csv
+from grader.pipeline.class_grading import find_submissions, flag_similar, write_scores_csv
 from grader.pipeline.class_store import check_class, store_class
 from grader.pipeline.session import GradingSession
 from grader.render import markdown as md_render
@@ -159,15 +159,22 @@ def grade_class(
                 progress.update(task, description=f"Grading {name}")
                 report = session.grade_checkout(sub, policy=policy)
                 graded.append((name, report))
-                if json_dir:
-                    json_dir.mkdir(parents=True, exist_ok=True)
-                    (json_dir / f"{name.replace('/', '__')}.json").write_text(
-                        report.model_dump_json(indent=2)
-                    )
                 if details:
                     progress.console.print()
                     terminal.render(report, progress.console, title=name)
                 progress.advance(task)
+    similar = flag_similar(
+        session.lab,
+        [(name, sub, report) for (name, report), sub in zip(graded, submissions, strict=True)],
+        max_bytes=settings.limits.max_exercise_file_bytes,
+    )
+    if similar:
+        console.print(f"{len(similar)} pairs of near-duplicate answers flagged for staff")
+    if json_dir:  # after the class similarity, which adds findings to the reports
+        json_dir.mkdir(parents=True, exist_ok=True)
+        for name, report in graded:
+            out = json_dir / f"{name.replace('/', '__')}.json"
+            out.write_text(report.model_dump_json(indent=2))
     table = Table(title=f"{session.lab.title}: {len(graded)} submissions")
     table.add_column("Submission")
     table.add_column("Result")

@@ -32,3 +32,4 @@ class Finding(BaseModel):
     line: int | None = None  # 1-based
     end_line: int | None = None
     detail: str | None = None  # longer text: a side-by-side table, the engine's message
+    staff_only: bool = False  # names another student (class similarity): never shown to students

@@ -101,6 +101,27 @@ class HistoryRules(BaseModel):
     backdate_hours: float = Field(default=24.0, ge=0)  # committed this long before a late push
 
 
+class WrittenSettings(BaseModel):
+    """How written answers are compared with what a student may have copied."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # A folder of .md/.txt course material (relative to the bundle, or absolute); none bundled.
+    course_material: str | None = None
+    copy_share: float = Field(default=0.5, gt=0, le=1)  # of an answer's 5-word runs in a source
+    class_similarity: float = Field(default=0.8, gt=0, le=1)  # cosine between two answers
+    sql_similarity: float = Field(default=0.95, gt=0, le=1)  # cosine between normalised SQL
+
+
+class SourceText(BaseModel):
+    """Text a written answer must not be copied from: the exercise file, course material."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str  # as shown in feedback, e.g. "the exercise file"
+    text: str
+
+
 class Lab(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -114,6 +135,8 @@ class Lab(BaseModel):
     history: HistoryRules = Field(default_factory=HistoryRules)
     exercises: list[Exercise]
     variants: list[Variant] = Field(default_factory=list)
+    written: WrittenSettings = Field(default_factory=WrittenSettings)
+    sources: tuple[SourceText, ...] = ()  # read by load_lab from the template and course material
     root: Path = Path(".")  # the bundle folder; set by load_lab
 
     @model_validator(mode="after")
@@ -162,7 +185,27 @@ def load_lab(folder: Path) -> Lab:
     for path in _referenced_files(lab):
         if not (folder / path).is_file():
             raise LabError(f"{manifest} names {path}, which is not in the bundle")
-    return lab
+    return lab.model_copy(update={"sources": read_sources(lab)})
+
+
+def read_sources(lab: Lab, course_material: Path | None = None) -> tuple[SourceText, ...]:
+    """The template's exercise file, then every .md/.txt file of the course material folder
+    (`course_material`, or the one lab.toml names)."""
+    out: list[SourceText] = []
+    template = lab.root / "template" / lab.exercise_file
+    if template.is_file():
+        out.append(SourceText(name="the exercise file", text=template.read_text(encoding="utf-8")))
+    folder = course_material
+    if folder is None and lab.written.course_material:
+        folder = lab.root / lab.written.course_material
+    if folder is None:
+        return tuple(out)
+    if not folder.is_dir():
+        raise LabError(f"the course material folder {lab.written.course_material} does not exist")
+    for path in sorted(p for p in folder.rglob("*") if p.suffix in {".md", ".txt"}):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        out.append(SourceText(name=f"course material {path.relative_to(folder)}", text=text))
+    return tuple(out)
 
 
 def _referenced_files(lab: Lab) -> list[str]:

@@ -39,6 +39,7 @@ class ExerciseReport(BaseModel):
     score: float
     max_score: float
     manual_review: bool = False  # points are provisional until a person reads the answer
+    review_points: float = 0.0  # of max_score: the written part a person must confirm
     findings: list[Finding] = Field(default_factory=list)
 
 
@@ -63,6 +64,7 @@ class Report(BaseModel):
     score: float = 0.0
     max_score: float = 0.0
     ungraded_points: float = 0.0  # points of exercises that could not be graded here
+    review_points: float = 0.0  # written points whose suggested score awaits a person
     penalty: float = 0.0  # deducted by process rules (late days, tampering); already in score
     engine: Engine | None = None
     commit: str | None = None

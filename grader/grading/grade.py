@@ -65,6 +65,9 @@ def grade(submission: Submission, lab: Lab, evidence: Evidence) -> Report:
     report.ungraded_points = sum(
         e.max_score for e in report.exercises if e.status is Status.UNGRADED
     )
+    report.review_points = round(
+        sum(e.review_points for e in report.exercises if e.status is not Status.UNGRADED), 2
+    )
     report.penalty = min(evidence.penalty, earned)
     report.score = round(earned - report.penalty, 2)
     return report
@@ -191,7 +194,10 @@ def _grade_exercise(submission: Submission, lab: Lab, ev: Evidence, ex: Exercise
             earned += result.score * spec.weight / total_weight
         out.findings.extend(result.findings)
         out.manual_review = out.manual_review or result.manual_review
+        if result.manual_review:
+            out.review_points += ex.points * spec.weight / total_weight
     out.score = round(ex.points * earned, 2)
+    out.review_points = round(out.review_points, 2)
     out.status = _status(out.score, ex.points)
     return out
 

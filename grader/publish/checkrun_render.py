@@ -70,12 +70,13 @@ def conclusion_for(report: Report, pass_mark: float) -> str:
 
 
 def render_report(report: Report, *, pass_mark: float) -> CheckRunContent:
-    annotations = tuple(a for a in (annotation(f) for f in report.all_findings) if a is not None)
+    student_side = [f for f in report.all_findings if not f.staff_only]
+    annotations = tuple(a for a in (annotation(f) for f in student_side) if a is not None)
     return CheckRunContent(
         conclusion=conclusion_for(report, pass_mark),
         title=headline(report),
         summary=clip(_summary(report, pass_mark), MAX_TEXT),
-        text=clip(details(report), MAX_TEXT),
+        text=clip(details(report, staff=False), MAX_TEXT),
         annotations=annotations,
     )
 

@@ -28,17 +28,20 @@ def finding_lines(f: Finding) -> list[str]:
     return out
 
 
-def details(report: Report) -> str:
+def details(report: Report, *, staff: bool = True) -> str:
+    """Every finding; for a student (`staff=False`) none that names another student."""
     lines: list[str] = []
-    if report.findings:
+    shown = [f for f in report.findings if staff or not f.staff_only]
+    if shown:
         lines.append("### Submission")
-        for f in report.findings:
+        for f in shown:
             lines += finding_lines(f)
         lines.append("")
     for ex in report.exercises:
-        if ex.findings:
+        mine = [f for f in ex.findings if staff or not f.staff_only]
+        if mine:
             lines.append(f"### Exercise {ex.id}: {ex.title}")
-            for f in ex.findings:
+            for f in mine:
                 lines += finding_lines(f)
             lines.append("")
     return "\n".join(lines) if lines else "No findings."

@@ -32,9 +32,8 @@ def headline(report: Report) -> str:
     if report.ungraded_points > 0:
         why = ": need Citus" if report.engine and report.engine.citus_version is None else ""
         notes.append(f"{fmt_points(report.ungraded_points)} points ungraded{why}")
-    review = sum(e.max_score for e in report.exercises if e.manual_review)
-    if review > 0:
-        notes.append(f"{fmt_points(review)} points await review")
+    if report.review_points > 0:
+        notes.append(f"{fmt_points(report.review_points)} written points await review")
     if report.penalty > 0:
         notes.append(f"{fmt_points(report.penalty)} points of penalty deducted")
     return text + (f" ({'; '.join(notes)})" if notes else "")

@@ -74,7 +74,7 @@ def render(report: Report, console: Console, *, title: str = "", details: bool =
     if report.needs_review:
         console.print(
             Text(
-                "* written answer: provisional points, to be confirmed by a person",
+                "* written answer: suggested points, to be confirmed by a person",
                 style="bright_black",
             )
         )

@@ -1,0 +1,94 @@
+"""Near-duplicate answers across a class, question by question, for staff to look at.
+
+TF-IDF over word 1-3-grams with cosine similarity (scikit-learn): words every student uses
+weigh little, a shared unusual wording weighs a lot, and a class of 300 is one sparse
+matrix product per question, exact, with no pair missed. SQL is compared after sqlglot has
+rewritten it (aliases renamed in order, layout and comments dropped), so renaming `p` to
+`pat` or re-indenting does not hide a copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlglot
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sqlglot import exp
+
+from grader.checks.text_normalise import words
+
+MIN_WORDS = 12  # shorter answers are alike by necessity
+
+
+@dataclass(frozen=True)
+class Pair:
+    question: str
+    first: str
+    second: str
+    similarity: float  # cosine, 0..1
+
+
+def similar_pairs(
+    answers: dict[str, dict[str, str]], threshold: float, *, common_share: float = 1.0
+) -> list[Pair]:
+    """Pairs of students whose answers to one question reach `threshold`.
+
+    `answers` maps student -> question -> normalised text. An answer alike to more than
+    `common_share` of the class is the expected solution, not a copy, and is left out.
+    """
+    questions = sorted({q for per in answers.values() for q in per})
+    out: list[Pair] = []
+    for q in questions:
+        texts = {
+            s: per[q] for s, per in answers.items() if len(per.get(q, "").split()) >= MIN_WORDS
+        }
+        if len(texts) < 2:
+            continue
+        names = sorted(texts)
+        matrix = TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True, token_pattern=r"\S+")
+        x = matrix.fit_transform([texts[n] for n in names])
+        sims = (x @ x.T).tocoo()
+        found = [
+            (int(i), int(j), float(v))
+            for i, j, v in zip(sims.row, sims.col, sims.data, strict=True)
+            if i < j and v >= threshold
+        ]
+        degree: dict[int, int] = {}
+        for i, j, _ in found:
+            degree[i] = degree.get(i, 0) + 1
+            degree[j] = degree.get(j, 0) + 1
+        limit = max(3, common_share * len(names))
+        out += [
+            Pair(q, names[i], names[j], round(min(v, 1.0), 3))
+            for i, j, v in found
+            if degree[i] <= limit and degree[j] <= limit
+        ]
+    return out
+
+
+def prose_key(text: str) -> str:
+    """Written answer, folded to its words."""
+    return " ".join(words(text))
+
+
+def sql_key(sql: str) -> str:
+    """SQL with aliases renamed a1, a2... in order of appearance, comments and layout gone."""
+    try:
+        trees = [t for t in sqlglot.parse(sql, read="postgres") if t is not None]
+    except sqlglot.errors.SqlglotError:
+        return " ".join(words(sql))
+    out = []
+    for tree in trees:
+        names: dict[str, str] = {}
+        for node in tree.find_all(exp.TableAlias, exp.Alias):
+            alias = node.this if isinstance(node, exp.TableAlias) else node.args.get("alias")
+            if isinstance(alias, exp.Identifier):
+                names.setdefault(alias.name.lower(), f"a{len(names) + 1}")
+
+        def rename(node: exp.Expression, names: dict[str, str] = names) -> exp.Expression:
+            if isinstance(node, exp.Identifier) and node.name.lower() in names:
+                return exp.to_identifier(names[node.name.lower()])
+            return node
+
+        out.append(tree.transform(rename).sql(dialect="postgres", comments=False).lower())
+    return " ".join(" ".join(out).replace("(", " ( ").replace(")", " ) ").split())
