@@ -17,6 +17,7 @@ from grader.checks.compare import bag_diff, render_rows
 from grader.core.findings import Finding, Severity
 from grader.core.lab import CheckSpec
 from grader.core.trace import Outcome, StatementOutcome
+from grader.submission.model import Block, ExerciseAnswer
 from grader.submission.psql_output import (
     PastedItem,
     PastedMessage,
@@ -31,6 +32,9 @@ _PLAN_KEYS = ("Custom Scan", "Task Count", "Tasks Shown", "Node:")
 _LAB_PORT = 5432  # in the students' Docker cluster every node listens on 5432 under its name
 
 Roles = dict[tuple[str, int], str]
+
+# findings that withhold the exercise's result points until a person clears them
+HOLD_CODES = frozenset({"pasted.fabricated"})
 
 
 def node_roles(engine_nodes: dict[str, str], workers: int = 3) -> Roles:
@@ -86,6 +90,45 @@ class _Engine:
         return [with_roles(r, self.roles) for r in stmt.rows or []]
 
 
+# psql's describe commands (\d, \dt, \l, \dn, \du, \di, \df, \dx, with or without +):
+# their output is the catalogue as psql formats it, which the grader does not run.
+_META_HEADERS = frozenset(
+    {
+        "Schema",
+        "Name",
+        "Type",
+        "Owner",
+        "Persistence",
+        "Access method",
+        "Size",
+        "Description",
+        "Table",
+        "Column",
+        "Collation",
+        "Nullable",
+        "Default",
+        "Storage",
+        "Compression",
+        "Stats target",
+        "Encoding",
+        "Collate",
+        "Ctype",
+        "ICU Locale",
+        "Locale Provider",
+        "Access privileges",
+        "Role name",
+        "Attributes",
+        "Member of",
+        "Result data type",
+        "Argument data types",
+        "Version",
+        "Tablespace",
+    }
+)
+_META_FIRST = frozenset({"Schema", "Column", "Name", "Role name"})
+_SESSION_PROMPT = re.compile(r"^[\w.@$-]+[=\-^!*'\"$(][*!?]?[#>]\s?")
+
+
 def _table_matches(pasted: PastedTable, stmt: StatementOutcome, engine: _Engine) -> bool:
     if stmt.columns is None or len(stmt.columns) != len(pasted.columns):
         return False
@@ -99,9 +142,28 @@ def _table_matches(pasted: PastedTable, stmt: StatementOutcome, engine: _Engine)
     return not diff.extra or pasted.footer_count is None or stmt.truncated
 
 
+def _is_meta_output(pasted: PastedTable, engine: _Engine) -> bool:
+    """A describe command's listing, which no statement of the exercise returned."""
+    if not pasted.columns or pasted.columns[0] not in _META_FIRST:
+        return False
+    if not set(pasted.columns) <= _META_HEADERS:
+        return False
+    return not any(s.columns and tuple(s.columns) == pasted.columns for s in engine.results)
+
+
+def _same_query(pasted: PastedTable, engine: _Engine) -> StatementOutcome | None:
+    """The engine's result under the paste's own column names: the paste is that query's
+    output, so rows that differ were changed after the fact."""
+    names = [c.casefold() for c in pasted.columns]
+    for stmt in reversed(engine.results):
+        if stmt.columns is not None and [c.casefold() for c in stmt.columns] == names:
+            return stmt
+    return None
+
+
 def _side_by_side(pasted: PastedTable, engine: _Engine) -> str:
     same_width = [s for s in engine.results if s.columns and len(s.columns) == len(pasted.columns)]
-    candidates = same_width or engine.results
+    candidates = [s] if (s := _same_query(pasted, engine)) else same_width or engine.results
     theirs = render_rows(pasted.columns, pasted.rows)
     if not candidates or candidates[-1].columns is None:
         return f"Pasted:\n{theirs}\n\nThe engine returned no rows for this exercise."
@@ -112,18 +174,40 @@ def _side_by_side(pasted: PastedTable, engine: _Engine) -> str:
 _NOT_JUDGED = Finding(code="pasted.not-judged", message="")
 
 
-def _judge(item: PastedItem, engine: _Engine, ctx: CheckContext, line: int) -> Finding | None:
+def _judge_table(
+    item: PastedTable, engine: _Engine, paired: _Engine, ctx: CheckContext, line: int
+) -> Finding | None:
+    # The statement the paste follows first; then any of the exercise, since students
+    # often paste all outputs together after the last query.
+    if any(_table_matches(item, s, engine) for s in paired.results + engine.results):
+        return None
+    if _is_meta_output(item, engine):
+        return _NOT_JUDGED
+    if _same_query(item, paired) or _same_query(item, engine):
+        return ctx.finding(
+            "pasted.fabricated",
+            "This pasted result has your query's columns but rows the engine does not "
+            "return: it looks edited by hand. The exercise keeps no points for its result "
+            "until a TA has looked at it; paste psql's output exactly as printed.",
+            line=line,
+            detail=_side_by_side(item, paired if paired.results else engine),
+        )
+    return ctx.finding(
+        "pasted.unreproducible",
+        "This pasted result is not what the engine returns for your SQL. Run the SQL of "
+        "this exercise again and paste its output as psql prints it.",
+        line=line,
+        detail=_side_by_side(item, engine),
+    )
+
+
+def _judge(
+    item: PastedItem, engine: _Engine, paired: _Engine, ctx: CheckContext, line: int
+) -> Finding | None:
     """None when the engine reproduces the item, a finding when it does not, and
     _NOT_JUDGED for what is not compared (command tags, notices)."""
     if isinstance(item, PastedTable):
-        if any(_table_matches(item, s, engine) for s in engine.results):
-            return None
-        return ctx.finding(
-            "pasted.unreproducible",
-            "This pasted result is not what the engine returns for your SQL.",
-            line=line,
-            detail=_side_by_side(item, engine),
-        )
+        return _judge_table(item, engine, paired, ctx, line)
     if isinstance(item, PastedPlan):
         sig = plan_signature(item.lines, engine.roles)
         if any(all(s in plan for s in sig) for plan in engine.plans):
@@ -148,25 +232,9 @@ def _judge(item: PastedItem, engine: _Engine, ctx: CheckContext, line: int) -> F
     return _NOT_JUDGED
 
 
-def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
-    blocks = ctx.answer.outputs if ctx.answer else []
-    if not blocks:
-        if not spec.params.get("required", True):
-            return CheckResult.full()
-        return CheckResult.none(
-            ctx.finding(
-                "pasted.missing",
-                "No psql output is pasted as text here.",
-                severity=Severity.WARNING,
-            )
-        )
-    run = [
-        s
-        for s in (ctx.student.statements if ctx.student else [])
-        if s.outcome is not Outcome.SKIPPED
-    ]
-    roles = node_roles(ctx.nodes)
-    engine = _Engine(
+def _engine_of(statements: Sequence[StatementOutcome], roles: Roles) -> _Engine:
+    run = [s for s in statements if s.outcome is not Outcome.SKIPPED]
+    return _Engine(
         results=[s for s in run if s.columns is not None and s.kind != "explain"],
         plans=[
             plan_signature([r[0] or "" for r in s.rows or []], roles)
@@ -176,11 +244,89 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
         errors=[s.error or "" for s in run if s.outcome is Outcome.ERROR],
         roles=roles,
     )
+
+
+def _is_meta(sql: str) -> bool:
+    return sql.lstrip().startswith("\\")
+
+
+def _followed(block: Block, answer: ExerciseAnswer) -> Block | None:
+    """The SQL block the pasted block comes right after, if any."""
+    before = [b for b in answer.sql if not b.file and b.end_line < block.line]
+    return max(before, key=lambda b: b.line) if before else None
+
+
+def _squashed(sql: str) -> str:
+    return re.sub(r"\s+", " ", sql).strip().rstrip(";").strip().casefold()
+
+
+def _session(block: Block) -> list[tuple[int, str]]:
+    """(0-based line, statement typed) for each run of prompt lines in a pasted session."""
+    out: list[tuple[int, str]] = []
+    lines = block.text.split("\n")
+    i = 0
+    while i < len(lines):
+        if not _SESSION_PROMPT.match(lines[i]):
+            i += 1
+            continue
+        start, typed = i, []
+        while i < len(lines) and _SESSION_PROMPT.match(lines[i]):
+            typed.append(_SESSION_PROMPT.sub("", lines[i], count=1))
+            i += 1
+        out.append((start, "\n".join(typed)))
+    return out
+
+
+def _pairs(
+    block: Block, answer: ExerciseAnswer, statements: Sequence[StatementOutcome]
+) -> list[tuple[int, list[StatementOutcome]]]:
+    """(from 0-based line, the statements whose output follows): a pasted session pairs
+    each output with the statement typed at the prompt above it; otherwise the whole
+    block pairs with the SQL block it follows."""
+    session = _session(block)
+    if session:
+        return [
+            (
+                start,
+                [s for s in statements if _squashed(s.sql) == _squashed(typed)]
+                if not _is_meta(typed)
+                else [StatementOutcome(sql=typed, outcome=Outcome.SKIPPED)],
+            )
+            for start, typed in session
+        ]
+    sql = _followed(block, answer)
+    if sql is None:
+        return [(0, [])]
+    inside = [s for s in statements if s.line and sql.line <= s.line <= sql.end_line]
+    return [(0, inside)]
+
+
+def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
+    blocks = ctx.answer.outputs if ctx.answer else []
+    if not blocks or ctx.answer is None:
+        if not spec.params.get("required", True):
+            return CheckResult.full()
+        return CheckResult.none(
+            ctx.finding(
+                "pasted.missing",
+                "No psql output is pasted as text here.",
+                severity=Severity.WARNING,
+            )
+        )
+    statements = ctx.student.statements if ctx.student else []
+    roles = node_roles(ctx.nodes)
+    engine = _engine_of(statements, roles)
     findings: list[Finding] = []
     judged = 0
     for block in blocks:
+        pairs = _pairs(block, ctx.answer, statements)
         for item in parse_psql_output(block.text):
-            verdict = _judge(item, engine, ctx, block.line + item.line)
+            paired = [p for start, p in pairs if start <= item.line][-1:] or [[]]
+            if paired[0] and all(_is_meta(s.sql) for s in paired[0]):
+                continue  # output of \d, \dt, \l ...: the grader does not run them
+            verdict = _judge(
+                item, engine, _engine_of(paired[0], roles), ctx, block.line + item.line
+            )
             if verdict is _NOT_JUDGED:
                 continue
             judged += 1

@@ -40,6 +40,9 @@ class ExerciseReport(BaseModel):
     max_score: float
     manual_review: bool = False  # points are provisional until a person reads the answer
     review_points: float = 0.0  # of max_score: the written part a person must confirm
+    # pasted output the engine cannot produce: the result's points are withheld until a
+    # person clears the exercise
+    integrity_hold: bool = False
     findings: list[Finding] = Field(default_factory=list)
 
 

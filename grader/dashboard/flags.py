@@ -19,6 +19,7 @@ _FROM_FINDINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "backdated": ("backdated commit", ("history.backdated",)),
     "force-push": ("force-push", ("history.force-push",)),
     "pasted": ("pasted output not reproduced", PASTED_CODES),
+    "fabricated": ("pasted output edited: points held", ("pasted.fabricated",)),
 }
 
 FLAG_LABELS = {code: label for code, (label, _) in _FROM_FINDINGS.items()} | {

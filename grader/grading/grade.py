@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from grader.checks import REGISTRY, CheckContext, CheckResult
 from grader.checks.base import VariantRun
+from grader.checks.pasted import HOLD_CODES
 from grader.core.findings import Finding, Severity
 from grader.core.lab import CheckSpec, Exercise, Lab
 from grader.core.report import Engine, ExerciseReport, Report, RunStatus, Status, Timings
@@ -189,8 +190,11 @@ def _grade_exercise(submission: Submission, lab: Lab, ev: Evidence, ex: Exercise
     earned = 0.0
     results = [(spec, _run_check(ctx, spec)) for spec in ex.checks]
     voided = frozenset().union(*(r.voids for _, r in results))
+    out.integrity_hold = any(f.code in HOLD_CODES for _, r in results for f in r.findings)
     for spec, result in results:
-        if spec.type not in voided:
+        # while held, only the written part counts until a person clears the paste
+        withheld = out.integrity_hold and not result.manual_review
+        if spec.type not in voided and not withheld:
             earned += result.score * spec.weight / total_weight
         out.findings.extend(result.findings)
         out.manual_review = out.manual_review or result.manual_review

@@ -18,6 +18,7 @@ from grader.submission.headings import Heading, parse_bold_heading, parse_headin
 from grader.submission.labels import LabelKind, parse_label
 from grader.submission.md_scan import Code, Scan, normalise, scan
 from grader.submission.model import Block, ExerciseAnswer
+from grader.submission.psql_lines import is_prompt, without_prompt
 
 _SQL_INFOS = frozenset({"sql", "postgresql", "postgres", "pgsql", "plpgsql"})
 _BLANK = re.compile(r"_{3,}")
@@ -180,8 +181,31 @@ def _read_exercise(
     for block, after_label in text_blocks:
         if after_label or not labelled:
             _add_prose(answer, block)
+    if not answer.sql:
+        answer.sql.extend(session_statements(answer.outputs))
     answer.blank_lines.sort()
     return answer
+
+
+def session_statements(outputs: Sequence[Block]) -> list[Block]:
+    """What a student typed at psql's prompt in a pasted session, as SQL blocks: with no
+    SQL block of their own, those statements are the answer."""
+    found: list[Block] = []
+    for block in outputs:
+        lines = block.text.split("\n")
+        i = 0
+        while i < len(lines):
+            if not is_prompt(lines[i]):
+                i += 1
+                continue
+            start = i
+            while i < len(lines) and is_prompt(lines[i]):
+                i += 1
+            typed = "\n".join(without_prompt(line) for line in lines[start:i])
+            if typed.strip():
+                first = block.line + start
+                found.append(Block(typed, first, first + i - start - 1, "sql", block.fenced))
+    return found
 
 
 def _add_code(answer: ExerciseAnswer, code: Code, pending: LabelKind | None) -> None:

@@ -20,6 +20,7 @@ class Block:
     end_line: int  # last content line
     info: str = ""  # the fence's info string ("sql", "psql", ""), empty when unfenced
     fenced: bool = True
+    file: str = ""  # set when the SQL was read from another file (data/*.sql): lines are its own
 
 
 @dataclass

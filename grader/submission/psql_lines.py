@@ -67,6 +67,11 @@ def is_prompt(line: str) -> bool:
     return _PROMPT.match(line) is not None
 
 
+def without_prompt(line: str) -> str:
+    """The line as typed, without psql's prompt in front of it."""
+    return _PROMPT.sub("", line, count=1)
+
+
 def message(line: str) -> tuple[str, str] | None:
     """(level, text) of a server or psql message line, e.g. ("ERROR", "division by zero")."""
     if not line[:1].isupper() and not line.startswith("psql:"):

@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 
 from grader.core.findings import Finding, Severity
 from grader.core.lab import Lab
+from grader.submission.data_sql import attach_data_sql
 from grader.submission.markdown import read_exercise_markdown
 from grader.submission.model import Submission
 
@@ -41,6 +42,7 @@ def read_submission(root: Path, lab: Lab, *, max_bytes: int) -> Submission:
             text = _read_text(root, path, max_bytes, findings, binary_code="reader.binary-file")
             if text is not None:
                 submission.extra_sql[path] = text
+    attach_data_sql(submission.answers, submission.extra_sql)
     submission.findings = findings
     return submission
 
