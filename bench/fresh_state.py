@@ -11,7 +11,8 @@ on whatever machine runs it:
    copy is CREATE DATABASE ... TEMPLATE on every node, made when the job asks.
 3. cold cluster: each job starts 4 new nodes, loads and distributes the lab, stops.
 4. a whole submission: the complete example graded end to end on a warm session, back
-   to back (a deadline burst) and after a pause (a push to an idle service).
+   to back (a deadline burst) and after a pause (a push to an idle service), with the
+   lab's variant data sets (what grading does) and without them, rounds interleaved.
 """
 
 from __future__ import annotations
@@ -87,10 +88,20 @@ def main() -> None:
                 cluster.end_job(cluster.new_job(lab, "bench_warm_up"))  # starts the first spare
                 spare_times = [from_spare() for _ in range(args.rounds)]
         example = lab.root / "examples" / "complete"
-        session.reference()  # computed once per session in real use: keep it out of the timing
+        # The same cluster, the lab without its variants: the side-by-side baseline.
+        plain = GradingSession(settings, lab.model_copy(update={"variants": []}), session.source)
+        # Computed once per session in real use: keep the reference runs out of the timing.
+        session.reference()
+        plain.reference()
+        for variant in lab.variants:
+            session.variant_reference(variant.name)
+        grade_times: list[float] = []
+        plain_times: list[float] = []
+        paused_times: list[float] = []
         with console.status("Grading the complete example..."):
-            grade_times = timed(lambda: session.grade_checkout(example), args.rounds)
-            paused_times = []
+            for _ in range(args.rounds):  # interleaved, so both see the same machine load
+                grade_times += timed(lambda: session.grade_checkout(example), 1)
+                plain_times += timed(lambda: plain.grade_checkout(example), 1)
             for _ in range(args.rounds):
                 time.sleep(3)  # a push arriving while the service idles: its spare is ready
                 paused_times += timed(lambda: session.grade_checkout(example), 1)
@@ -108,6 +119,7 @@ def main() -> None:
         ("fresh state: template copy", copy_times),
         ("fresh state: cold cluster", cold_times),
         ("grade the complete example, back to back", grade_times),
+        ("  the same without the variant data sets", plain_times),
         ("grade the complete example, after a pause", paused_times),
     ):
         table.add_row(
@@ -117,6 +129,11 @@ def main() -> None:
     console.print(table)
     console.print(f"cold cluster / template copy = {cold_med / copy_med:.1f}x")
     console.print(f"template copy / spare ready = {copy_med / spare_med:.1f}x")
+    variants_ratio = statistics.median(grade_times) / statistics.median(plain_times)
+    console.print(
+        f"whole submission with / without {len(lab.variants)} variant data set(s) "
+        f"= {variants_ratio:.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -78,6 +78,7 @@ def test_every_check_is_known_and_probes_exist(lab: Lab) -> None:
         "pasted",
         "written",
         "mentions",
+        "variants",
     }
     for exercise in lab.exercises:
         assert exercise.checks, exercise.id

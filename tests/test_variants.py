@@ -11,6 +11,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 from local_cluster_support import HAS_CITUS, needs_postgres
@@ -20,13 +21,21 @@ from grader.core.report import ExerciseReport, Report, RunStatus
 from grader.pipeline.session import GradingSession
 from grader.settings import Settings
 
-pytestmark = [
+CITUS_MARKS = [
     needs_postgres,
     pytest.mark.postgres,
     pytest.mark.citus,
     pytest.mark.slow,
     pytest.mark.skipif(not HAS_CITUS, reason="the Citus extension is not installed"),
 ]
+T = TypeVar("T")
+
+
+def on_citus(test: T) -> T:
+    for mark in CITUS_MARKS:
+        test = mark(test)
+    return test
+
 
 LAB = load_lab(default_lab_path())
 COMPLETE = LAB.root / "examples" / "complete"
@@ -127,6 +136,17 @@ def rewrite(folder: Path, answers: dict[str, str]) -> Path:
     return folder
 
 
+def test_the_varied_exercises_are_the_result_and_object_ones_not_bound_to_citus() -> None:
+    varied = {e.id for e in LAB.varied_exercises}
+    assert varied == {"1.1a", "1.2b", "1.3", "3.2"}
+    for ex in LAB.varied_exercises:
+        assert not ex.requires_citus, ex.id
+        assert {c.type for c in ex.checks} & {"result", "objects"}, ex.id
+        # It takes points away; it must not dilute the other checks' weights.
+        assert all(c.weight == 0 for c in ex.checks if c.type == "variants"), ex.id
+    assert [v.name for v in LAB.variants] == ["reshuffled"]
+
+
 @pytest.fixture(scope="module")
 def session() -> Iterator[GradingSession]:
     settings = Settings()
@@ -144,6 +164,7 @@ def codes(report: Report, exercise_id: str) -> set[str]:
     return {f.code for f in exercise(report, exercise_id).findings}
 
 
+@on_citus
 def test_the_reference_like_answers_keep_every_point(session: GradingSession) -> None:
     # The complete example answers every varied exercise as the reference does: the same
     # SQL gives the reference's rows on the variant data set, so nothing is taken.
@@ -154,6 +175,7 @@ def test_the_reference_like_answers_keep_every_point(session: GradingSession) ->
         assert not any(c.endswith(".seed-only") for c in codes(report, varied.id))
 
 
+@on_citus
 def test_values_typed_from_the_seed_lose_the_result_points(
     session: GradingSession, tmp_path: Path
 ) -> None:
@@ -172,6 +194,7 @@ def test_values_typed_from_the_seed_lose_the_result_points(
     assert finding.detail and "reshuffled" in finding.detail
 
 
+@on_citus
 def test_literals_and_a_limit_that_cuts_right_lose_the_result_points(
     session: GradingSession, tmp_path: Path
 ) -> None:
@@ -185,6 +208,7 @@ def test_literals_and_a_limit_that_cuts_right_lose_the_result_points(
     assert exercise(limited, "3.2").score <= 10 - 5
 
 
+@on_citus
 def test_correct_answers_written_otherwise_keep_every_point(
     session: GradingSession, tmp_path: Path
 ) -> None:

@@ -17,7 +17,9 @@ import traceback
 import uuid
 import weakref
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.cluster.base import Cluster
@@ -114,26 +116,32 @@ class GradingSession:
 
     def reference(self) -> RunTrace:
         if self._reference is None or self._reference.infrastructure_error:
-            self._reference = self._run(plan_reference(self.lab), "reference")
+            (self._reference,) = self._run(_Job(plan_reference(self.lab), "reference"))
         return self._reference
 
     def variant_reference(self, variant: str) -> RunTrace:
         cached = self._variant_references.get(variant)
         if cached is None or cached.infrastructure_error:
             plan = _varied(plan_reference(self.lab), self.lab)
-            cached = self._run(plan, "reference", variant=variant)
+            (cached,) = self._run(_Job(plan, "reference", variant=variant))
             self._variant_references[variant] = cached
         return cached
 
-    def _variant_runs(self, submission: Submission) -> dict[str, tuple[RunTrace, RunTrace]]:
-        """The varied exercises on each variant data set: one job copy per variant, the
-        exercises in sequence as in the seed's run."""
-        if not self.lab.varied_exercises:
-            return {}
-        plan = _varied(plan_submission(submission, self.lab), self.lab)
-        return {
-            v.name: (self._run(plan, "variant", variant=v.name), self.variant_reference(v.name))
-            for v in self.lab.variants
+    def _submission_runs(
+        self, submission: Submission, on_progress: Progress | None
+    ) -> tuple[RunTrace, dict[str, tuple[RunTrace, RunTrace]]]:
+        """The student's run on the seed, and the varied exercises on each variant data
+        set: one job copy per variant, its exercises in sequence as in the seed's run."""
+        plan = plan_submission(submission, self.lab)
+        names = [v.name for v in self.lab.variants] if self.lab.varied_exercises else []
+        references = {name: self.variant_reference(name) for name in names}
+        varied = _varied(plan, self.lab)
+        run, *on_variants = self._run(
+            _Job(plan, "job", on_progress),
+            *(_Job(varied, "variant", variant=name) for name in names),
+        )
+        return run, {
+            name: (trace, references[name]) for name, trace in zip(names, on_variants, strict=True)
         }
 
     def grade_checkout(
@@ -151,8 +159,7 @@ class GradingSession:
                 tree, history = self._graded_tree(checkout, pushes, policy, Path(scratch))
                 submission = read_submission(tree, self.lab, max_bytes=self._max_bytes)
                 reference = self.reference()
-                run = self._run(plan_submission(submission, self.lab), "job", on_progress)
-                variants = self._variant_runs(submission)
+                run, variants = self._submission_runs(submission, on_progress)
             evidence = Evidence(
                 run=run,
                 reference=reference,
@@ -195,25 +202,29 @@ class GradingSession:
         export_tree(checkout, sha, scratch)
         return scratch, verdict
 
-    def _run(
-        self,
-        plan: list[PlannedExercise],
-        kind: str,
-        on_progress: Progress | None = None,
-        *,
-        variant: str | None = None,
-    ) -> RunTrace:
-        started = time.monotonic()
+    def _run(self, *jobs: _Job) -> list[RunTrace]:
+        """The jobs side by side on one leased cluster, each on its own copy: a variant's
+        job holds only result and object exercises, never a prepared transaction whose
+        name could collide with the seed job's."""
         with self._cluster() as cluster:
-            engine = cluster.engine_info()
-            nodes = {f"{n.host}:{n.port}": n.role for n in cluster.nodes()}
-            job = cluster.new_job(self.lab, f"{kind}_{uuid.uuid4().hex[:12]}", variant)
-            try:
-                exercises, limit = execute(job, plan, self.settings.limits, on_progress=on_progress)
-            except GraderError as exc:
-                return RunTrace(engine=engine, nodes=nodes, infrastructure_error=exc.message)
-            finally:
-                cluster.end_job(job)
+            if len(jobs) == 1:
+                return [self._run_on(cluster, jobs[0])]
+            with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="job") as pool:
+                return list(pool.map(lambda job: self._run_on(cluster, job), jobs))
+
+    def _run_on(self, cluster: Cluster, spec: _Job) -> RunTrace:
+        started = time.monotonic()
+        engine = cluster.engine_info()
+        nodes = {f"{n.host}:{n.port}": n.role for n in cluster.nodes()}
+        job = cluster.new_job(self.lab, f"{spec.kind}_{uuid.uuid4().hex[:12]}", spec.variant)
+        try:
+            exercises, limit = execute(
+                job, spec.plan, self.settings.limits, on_progress=spec.on_progress
+            )
+        except GraderError as exc:
+            return RunTrace(engine=engine, nodes=nodes, infrastructure_error=exc.message)
+        finally:
+            cluster.end_job(job)
         return RunTrace(
             engine=engine,
             exercises=exercises,
@@ -221,6 +232,14 @@ class GradingSession:
             limit=limit,
             elapsed_ms=(time.monotonic() - started) * 1000,
         )
+
+
+@dataclass(frozen=True)
+class _Job:
+    plan: list[PlannedExercise]
+    kind: str  # names the job's copy: "job", "variant", "reference"
+    on_progress: Progress | None = None
+    variant: str | None = None  # None: the lab's seed
 
 
 def _varied(plan: list[PlannedExercise], lab: Lab) -> list[PlannedExercise]:
