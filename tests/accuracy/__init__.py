@@ -1,0 +1,1 @@
+"""A TA-graded accuracy corpus of MediAI submissions (see README.md)."""
