@@ -67,9 +67,8 @@ def rubric_of(params: dict[str, Any]) -> Rubric:
 def _first(sentences: list[Sentence], say: list[str], *, refuted_ok: bool) -> Sentence | None:
     phrases = [phrase_stems(p) for p in say]
     for s in sentences:
-        if not refuted_ok and s.negated:
-            continue
-        if any(has_phrase(s.stems, p) for p in phrases):
+        bags = [s.stems] if refuted_ok else [stems for stems, denied in s.clauses if not denied]
+        if any(has_phrase(bag, p) for bag in bags for p in phrases):
             return s
     return None
 
@@ -92,6 +91,6 @@ def assess(rubric: Rubric, sentences: list[Sentence]) -> Assessment:
     needed = min(rubric.full_at or total, total)
     share = min(1.0, covered / needed) if needed else 1.0
     if len(sentences) < rubric.min_sentences:
-        share *= len(sentences) / rubric.min_sentences
+        share *= (1 + len(sentences)) / (1 + rubric.min_sentences)
     share = max(0.0, min(1.0, share - penalty))
     return Assessment(matches, wrong, penalty, share)

@@ -16,6 +16,7 @@ from functools import lru_cache
 import snowballstemmer
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
+_MARKER = re.compile(r"[-*•]|\d+[.)]")  # a list item's number, split off as a "sentence"
 _SENTENCE = re.compile(r"(?<=[.!?…;])\s+|\n\s*\n|\n(?=\s*(?:[-*•]|\d+[.)])\s)")
 
 # Words that carry no meaning on their own, in both languages (folded, without accents).
@@ -39,12 +40,16 @@ STOPWORDS = frozenset(
 NEGATIONS = frozenset(
     [
         "not", "no", "never", "nor", "none", "neither", "cannot", "cant", "isnt", "doesnt",
-        "dont", "wont", "arent", "wasnt", "instead", "rather", "contrary", "unlike", "but",
-        "however", "although", "though", "handout", "claims", "says", "wrong", "myth", "false",
-        "if", "would", "could", "unless", "pas", "jamais", "aucun", "aucune", "non", "plutot",
-        "contrairement", "contraire", "mais", "pourtant", "enonce", "faux", "si", "sauf",
-        "serait", "aurait", "pourrait", "faudrait",
+        "dont", "wont", "arent", "wasnt", "instead", "rather", "contrary", "unlike", "handout",
+        "claims", "says", "wrong", "myth", "false", "if", "would", "could", "unless", "pas",
+        "jamais", "aucun", "aucune", "non", "plutot", "contrairement", "contraire", "enonce",
+        "faux", "si", "sauf", "serait", "aurait", "pourrait", "faudrait",
     ]
+)
+
+# A contrast ends a clause: "the handout says one worker, but the plan shows 32 tasks".
+_CONTRAST = re.compile(
+    r"\b(?:but|however|although|whereas|mais|pourtant|alors que|tandis que)\b", re.IGNORECASE
 )
 
 _EN = snowballstemmer.stemmer("english")
@@ -59,7 +64,7 @@ def fold(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Every word, folded, stopwords kept: what a copy preserves."""
-    return [fold(m.group()) for m in _TOKEN.finditer(text.replace("'", " ").replace("\u2019", " "))]
+    return _TOKEN.findall(fold(text.replace("'", " ").replace("\u2019", " ")))
 
 
 @lru_cache(maxsize=65536)
@@ -94,7 +99,7 @@ class Sentence:
     text: str
     line: int  # 1-based line of the file where it starts
     stems: frozenset[str]
-    negated: bool  # says "not", "but", "the handout says": a misconception here is refuted
+    clauses: tuple[tuple[frozenset[str], bool], ...]  # stems, and whether it denies or supposes
 
 
 def split_sentences(text: str, first_line: int) -> list[Sentence]:
@@ -104,7 +109,7 @@ def split_sentences(text: str, first_line: int) -> list[Sentence]:
     for sep in [*_SENTENCE.finditer(text), None]:
         end = sep.start() if sep else len(text)
         part = text[start:end].strip()
-        if part:
+        if part and not _MARKER.fullmatch(part):
             lead = len(text[start:end]) - len(text[start:end].lstrip())
             line = first_line + text[: start + lead].count("\n")
             out.append(
@@ -112,7 +117,10 @@ def split_sentences(text: str, first_line: int) -> list[Sentence]:
                     text=" ".join(part.split()),
                     line=line,
                     stems=stem_set(part),
-                    negated=bool(NEGATIONS & set(words(part))),
+                    clauses=tuple(
+                        (stem_set(c), bool(NEGATIONS & set(words(c))))
+                        for c in _CONTRAST.split(part)
+                    ),
                 )
             )
         if sep:

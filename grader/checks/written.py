@@ -73,10 +73,10 @@ def _runs(text: str) -> set[tuple[str, ...]]:
 
 
 def _restates(sentence: str, question: str) -> bool:
+    if not stem_set(sentence) <= stem_set(question):  # it says something new
+        return False
     mine = _runs(sentence)
-    if not mine:  # one or two words: a restatement only if nothing new is said
-        return stem_set(sentence) <= stem_set(question)
-    return len(mine & _runs(question)) / len(mine) >= _REPEAT_SHARE
+    return not mine or len(mine & _runs(question)) / len(mine) >= _REPEAT_SHARE
 
 
 def _findings(ctx: CheckContext, result: Assessment, points: float) -> list[Finding]:

@@ -68,12 +68,16 @@ def flag_similar(
     """Near-duplicate answers across the class, added to both reports as staff-only findings
     that change no points (a person decides what a resemblance means)."""
     written = {e.id for e in lab.exercises if any(c.type == "written" for c in e.checks)}
+    template = _keys(read_submission(lab.root / "template", lab, max_bytes=max_bytes), written)
     prose: dict[str, dict[str, str]] = {}
     sql: dict[str, dict[str, str]] = {}
     for name, root, _ in graded:
-        sub: Submission = read_submission(root, lab, max_bytes=max_bytes)
-        prose[name] = {i: prose_key(a.prose_text) for i, a in sub.answers.items() if i in written}
-        sql[name] = {i: sql_key(a.sql_text) for i, a in sub.answers.items() if a.sql}
+        mine = _keys(read_submission(root, lab, max_bytes=max_bytes), written)
+        # What the template already holds is alike in every repository, so it is no copy.
+        prose[name], sql[name] = (
+            {i: k for i, k in m.items() if k != t.get(i)}
+            for m, t in zip(mine, template, strict=True)
+        )
     pairs = similar_pairs(prose, lab.written.class_similarity)
     sql_pairs = similar_pairs(sql, lab.written.sql_similarity, common_share=_COMMON_SQL)
     reports = {name: report for name, _, report in graded}
@@ -82,6 +86,11 @@ def flag_similar(
             for me, other in ((pair.first, pair.second), (pair.second, pair.first)):
                 _add(reports[me], pair, kind, other)
     return pairs + sql_pairs
+
+
+def _keys(sub: Submission, written: set[str]) -> tuple[dict[str, str], dict[str, str]]:
+    prose = {i: prose_key(a.prose_text) for i, a in sub.answers.items() if i in written}
+    return prose, {i: sql_key(a.sql_text) for i, a in sub.answers.items() if a.sql}
 
 
 def _add(report: Report, pair: Pair, kind: str, other: str) -> None:
