@@ -11,13 +11,18 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from local_cluster_support import HAS_CITUS, needs_postgres
 
+from grader.checks import variants
+from grader.checks.base import CheckContext, CheckResult, VariantRun
+from grader.cluster.base import JobDatabase
+from grader.cluster.spare_copies import SpareCopies
 from grader.core.lab import default_lab_path, load_lab
 from grader.core.report import ExerciseReport, Report, RunStatus
+from grader.core.trace import ExerciseRun, StatementOutcome
 from grader.pipeline.session import GradingSession
 from grader.settings import Settings
 
@@ -220,3 +225,72 @@ def test_correct_answers_written_otherwise_keep_every_point(
         assert not any(c.endswith(".seed-only") for c in found), found
         assert not {"result.rows", "objects.content"} & found, found
     assert exercise(report, "1.1a").score == 8
+
+
+def test_each_template_has_its_own_spare_copy() -> None:
+    # A variant's job must never be handed the seed's spare, nor the seed's job a variant's:
+    # the copy would hold the other data set's rows.
+    made: list[str] = []
+    dropped: list[str] = []
+
+    def make(template: str, job_id: str) -> JobDatabase:
+        made.append(template)
+        return JobDatabase(name=f"{template}:{job_id}", student_dsn="", admin_dsn="")
+
+    spares = SpareCopies(make, lambda job: dropped.append(job.name))
+    try:
+        spares.refill("lab_seed")
+        spares.refill("lab_variant")
+        spares.refill("lab_seed")  # one already on its way: not made twice
+        variant = spares.take("lab_variant")
+        seed = spares.take("lab_seed")
+        assert variant is not None and variant.name.startswith("lab_variant:")
+        assert seed is not None and seed.name.startswith("lab_seed:")
+        assert spares.take("lab_seed") is None  # taken: the job copies the template itself
+        assert sorted(made) == ["lab_seed", "lab_variant"]
+        spares.refill("lab_variant")
+    finally:
+        spares.close()
+    assert len(dropped) == 1 and dropped[0].startswith("lab_variant:")  # closed with its spare
+
+
+def _run(exercise_id: str, rows: list[tuple[str, ...]] | None) -> ExerciseRun:
+    columns = ["site", "model", "nb_exams", "avg_score"]
+    stmt = StatementOutcome(sql="SELECT ...", kind="select", line=3, columns=columns, rows=rows)
+    return ExerciseRun(exercise=exercise_id, statements=[stmt] if rows is not None else [])
+
+
+def _judge(seed: tuple[list[Any] | None, list[Any] | None], there: tuple[Any, Any]) -> CheckResult:
+    ex = LAB.exercise("3.2")
+    ctx = CheckContext(
+        lab=LAB,
+        exercise=ex,
+        answer=None,
+        template=None,
+        student=_run(ex.id, seed[0]),
+        reference=_run(ex.id, seed[1]),
+        engine=None,
+        exercise_file=LAB.exercise_file,
+        variants=(VariantRun("v", "other rows", _run(ex.id, there[0]), _run(ex.id, there[1])),),
+    )
+    spec = next(c for c in ex.checks if c.type == "variants")
+    return variants.check(ctx, spec)
+
+
+SEED_ROWS = [("Tokyo", "CardioScan-2", "1", "0.9547")]
+VARIANT_ROWS = [("Paris", "CardioScan-2", "1", "0.9744")]
+
+
+def test_the_variants_check_voids_only_a_result_right_on_the_seed_alone() -> None:
+    typed = _judge((SEED_ROWS, SEED_ROWS), (SEED_ROWS, VARIANT_ROWS))
+    assert typed.voids == {"result"} and typed.score == 0
+    assert [f.code for f in typed.findings] == ["result.seed-only"]
+    # Wrong on the seed already: the result check took the points; not taken twice.
+    wrong = _judge((VARIANT_ROWS, SEED_ROWS), (VARIANT_ROWS, VARIANT_ROWS))
+    assert wrong.voids == frozenset() and wrong.score == 1 and not wrong.findings
+    # Computed: right on both data sets.
+    computed = _judge((SEED_ROWS, SEED_ROWS), (VARIANT_ROWS, VARIANT_ROWS))
+    assert computed.voids == frozenset() and computed.score == 1
+    # The reference gives nothing on the variant: the lab's fault, never the student's.
+    broken = _judge((SEED_ROWS, SEED_ROWS), (SEED_ROWS, None))
+    assert broken.voids == frozenset() and broken.score == 1

@@ -27,6 +27,8 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
         return CheckResult.full()
     voids: set[str] = set()
     findings: list[Finding] = []
+    unchecked = {v.name for v in ctx.variants if _made_elsewhere(ctx.student, v.student)}
+    findings += [_unchecked(ctx, v) for v in ctx.variants if v.name in unchecked]
     for judged in ctx.exercise.checks:
         judge = _JUDGED.get(judged.type)
         if judge is None:
@@ -35,8 +37,11 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
         if on_seed <= _EPSILON:
             continue
         for variant in ctx.variants:
-            if _not_run_there(variant.student):
-                findings.append(_unchecked(ctx, variant))
+            if variant.name in unchecked:
+                continue
+            # The lab's own fault, never the student's: the reference fails its own check.
+            itself = replace(ctx, student=variant.reference, reference=variant.reference)
+            if judge(itself, judged).score < 1 - _EPSILON:
                 continue
             on_variant = replace(ctx, student=variant.student, reference=variant.reference)
             there = judge(on_variant, judged)
@@ -47,12 +52,18 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     return CheckResult(0.0 if voids else 1.0, findings, voids=frozenset(voids))
 
 
-def _not_run_there(run: ExerciseRun | None) -> bool:
-    """The exercise's objects live under another heading, which the variants do not run."""
-    if run is None:
+def _made_elsewhere(seed: ExerciseRun | None, there: ExerciseRun | None) -> bool:
+    """Objects found after the seed's run but missing on the variant: the student made them
+    under another exercise's heading, which the variants do not run."""
+    if there is None:
         return True
     return any(
-        p.outcome is Outcome.ERROR and p.sqlstate == _MISSING_RELATION for p in run.probes.values()
+        p.outcome is Outcome.ERROR
+        and p.sqlstate == _MISSING_RELATION
+        and seed is not None
+        and (s := seed.probes.get(name)) is not None
+        and s.outcome is Outcome.OK
+        for name, p in there.probes.items()
     )
 
 
