@@ -42,8 +42,14 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
             detail=copy.passage,
         )
         return CheckResult(0.0, [copied], manual_review=True)
-    result = assess(rubric_of(spec.params), own)
-    return CheckResult(result.share, _findings(ctx, result, points), manual_review=True)
+    rubric = rubric_of(spec.params)
+    result = assess(rubric, own)
+    found = [m for m in result.matches if m.sentence is not None]
+    why = [f"{len(found)} of {len(result.matches)} key points found"] if result.matches else []
+    if len(own) < rubric.min_sentences:
+        why.append(f"{len(own)} sentence(s) where at least {rubric.min_sentences} are asked")
+    summary = f" ({'; '.join(why)})" if why else ""
+    return CheckResult(result.share, _findings(ctx, result, points, summary), manual_review=True)
 
 
 def _sentences(ctx: CheckContext) -> list[Sentence]:
@@ -79,14 +85,14 @@ def _restates(sentence: str, question: str) -> bool:
     return not mine or len(mine & _runs(question)) / len(mine) >= _REPEAT_SHARE
 
 
-def _findings(ctx: CheckContext, result: Assessment, points: float) -> list[Finding]:
-    found = [m for m in result.matches if m.sentence is not None]
+def _findings(
+    ctx: CheckContext, result: Assessment, points: float, summary: str
+) -> list[Finding]:
     out = [
         ctx.finding(
             "written.suggested",
             f"Suggested {round(points * result.share, 2):g}/{points:g} "
-            f"points for the written answer ({len(found)} of {len(result.matches)} key points "
-            "found), to be confirmed by a person.",
+            f"points for the written answer{summary}, to be confirmed by a person.",
             severity=Severity.INFO,
         )
     ]
