@@ -7,6 +7,7 @@ import pytest
 from grader.checks.text_normalise import has_phrase, phrase_stems, split_sentences, stem_set
 from grader.core.lab import default_lab_path, load_lab
 from grader.core.report import ExerciseReport, Report, Status
+from grader.publish.checkrun_render import conclusion_for
 from grader.render.summary import headline
 from tests.accuracy.written.score import COURSE_MATERIAL, score_corpus, score_one
 
@@ -89,3 +90,14 @@ def test_headline_counts_only_written_points_awaiting_review() -> None:
     report = Report(lab_id="l", lab_version="1", score=6, max_score=6, exercises=[ex],
                     review_points=2)
     assert "2 written points await review" in headline(report)
+
+
+def test_check_run_counts_only_the_written_part_as_provisional() -> None:
+    ex = ExerciseReport(
+        id="3.1", title="t", part="3", status=Status.PASSED, score=6, max_score=6,
+        manual_review=True, review_points=2,
+    )
+    report = Report(lab_id="l", lab_version="1", score=6, max_score=6, exercises=[ex],
+                    review_points=2)
+    assert conclusion_for(report, pass_mark=50) == "success"  # 4 points sure, 3 needed
+    assert conclusion_for(report, pass_mark=80) == "neutral"  # 4.8 needed: the TA decides

@@ -60,8 +60,12 @@ def conclusion_for(report: Report, pass_mark: float) -> str:
         return "neutral"
     threshold = report.max_score * pass_mark / 100
     reviewed = [e for e in report.exercises if e.manual_review and e.status is not Status.UNGRADED]
-    provisional = sum(e.score for e in reviewed)
-    open_points = report.ungraded_points + sum(e.max_score - e.score for e in reviewed)
+    # Only the written part is provisional (reports from before review_points: the exercise).
+    written = {e.id: e.review_points or e.max_score for e in reviewed}
+    provisional = sum(min(e.score, written[e.id]) for e in reviewed)
+    open_points = report.ungraded_points + sum(
+        written[e.id] - min(e.score, written[e.id]) for e in reviewed
+    )
     if report.score - provisional >= threshold:
         return "success"
     if report.score + open_points < threshold:
