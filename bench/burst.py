@@ -169,8 +169,11 @@ async def deliver(client: httpx.AsyncClient, event: str, payload: dict[str, obje
 
 
 def push_payload(name: str, sha: str) -> dict[str, object]:
-    return adapt(example("push/with-new-branch.payload.json"), name, ref="refs/heads/main",
-                 after=sha, before="0" * 40, created=True)
+    template = example("push/with-new-branch.payload.json")
+    payload: dict[str, object] = adapt(
+        template, name, ref="refs/heads/main", after=sha, before="0" * 40, created=True
+    )
+    return payload
 
 
 async def burst(service: Service, standin: GitHubStandIn, heads: dict[str, str],
