@@ -28,6 +28,8 @@ def _finding_line(f: Finding) -> Text:
     if where:
         text.append(f"{where}  ", style="bold")
     text.append(f.message)
+    if f.code.startswith("written.") and f.detail:  # the student's sentence, or the source's
+        text.append(f" “{f.detail[:120]}”", style="italic")
     return text
 
 
