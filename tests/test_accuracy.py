@@ -31,7 +31,6 @@ pytestmark = [
 ]
 
 KNOWN_DISAGREEMENTS = {
-    ("c01-reordered-columns-3.2", "3.2"): "columns matched by position, not by name or content",
     ("c02-ctas-1.2b", "1.2b"): "structure check wants CREATE TABLE + INSERT, not CTAS",
     (
         "c05-accented-montreal",
