@@ -41,7 +41,9 @@ def _ctx(lab: Lab, student: ExerciseRun, reference: ExerciseRun, spec: CheckSpec
 
 
 def _outcome(columns: list[str], rows: list[list[str | None]]) -> ExerciseRun:
-    stmt = StatementOutcome(sql="select", line=3, kind="select", columns=columns, rows=rows)
+    stmt = StatementOutcome(
+        sql="select", line=3, kind="select", columns=columns, rows=[tuple(r) for r in rows]
+    )
     return ExerciseRun(exercise="1.1", statements=[stmt])
 
 
@@ -74,7 +76,7 @@ def test_a_diff_is_shown_under_the_students_names(lab: Lab) -> None:
 
 
 def test_a_fixed_column_order_is_named_in_the_finding(lab: Lab) -> None:
-    spec = CheckSpec(type="result", fixed_columns=True)
+    spec = CheckSpec.model_validate({"type": "result", "fixed_columns": True})
     ref = _outcome(["name", "visits"], [["Ann", "2"]])
     stu = _outcome(["visits", "name"], [["2", "Ann"]])
     res = result.check(_ctx(lab, stu, ref, spec), spec)
