@@ -69,7 +69,7 @@ def test_everything_at_23_58_is_a_last_minute_dump(tmp_path: Path, lab: Lab) -> 
     assert verdict.parts_reached_progressively == 0
     (finding,) = [f for f in verdict.findings if f.code == "history.last-minute-dump"]
     assert finding.severity is Severity.WARNING
-    assert "100%" in finding.message and "1 minutes before" in finding.message
+    assert "100%" in finding.message and "1 minute before" in finding.message
     assert "history.progressive-ok" not in _codes(verdict)
 
 

@@ -136,6 +136,7 @@ def last_minute_dump(
 
 
 def _distance(minutes: float) -> str:
-    if minutes < 0:
-        return f"{-minutes:.0f} minutes after the deadline"
-    return f"{minutes:.0f} minutes before the deadline"
+    count = round(abs(minutes))
+    unit = "minute" if count == 1 else "minutes"
+    side = "after" if minutes < 0 else "before"
+    return f"{count} {unit} {side} the deadline"
