@@ -3,6 +3,7 @@ reachable (DOCKER_HOST and friends as for the docker CLI). Skipped elsewhere, sa
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,6 +37,18 @@ def client() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
+def image(client: Any, settings: Settings) -> str:
+    """The configured node image, present on the engine: an engine without it (and no registry
+    to pull from) is not a place to run these tests."""
+    name = settings.docker.image
+    try:
+        client.images.get(name)
+    except docker.errors.ImageNotFound:
+        pytest.skip(f"the Docker image {name} is not on the engine (scripts/docker-image)")
+    return name
+
+
+@pytest.fixture(scope="module")
 def settings() -> Settings:
     """As configured (GRADER_DOCKER__*); a test run on the engine's host publishes on loopback
     unless it runs in a container named by GRADER_DOCKER__WORKER_CONTAINER."""
@@ -47,7 +60,7 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="module")
-def cluster(client: Any, settings: Settings) -> Iterator[DockerCluster]:
+def cluster(client: Any, settings: Settings, image: str) -> Iterator[DockerCluster]:
     started = DockerCluster.start(settings, client)
     try:
         yield started
@@ -59,7 +72,13 @@ def cluster(client: Any, settings: Settings) -> Iterator[DockerCluster]:
     assert leftovers == [], "close() removes every container"
 
 
-def test_the_engine_is_the_students_one(cluster: DockerCluster) -> None:
+def needs_citus(cluster: DockerCluster, image: str) -> None:
+    if not cluster.engine_info().has_citus:
+        pytest.skip(f"the Docker image {image} has no Citus")
+
+
+def test_the_engine_is_the_students_one(cluster: DockerCluster, image: str) -> None:
+    needs_citus(cluster, image)
     info = cluster.engine_info()
     assert info.backend == "docker"
     assert info.postgres_version.startswith("16.")
@@ -67,20 +86,13 @@ def test_the_engine_is_the_students_one(cluster: DockerCluster) -> None:
     assert info.workers == 3
 
 
-def test_a_job_gets_a_private_copy_and_plans_name_the_students_hosts(
-    cluster: DockerCluster, tmp_path: Path
-) -> None:
+def test_a_job_gets_a_private_copy(cluster: DockerCluster, tmp_path: Path) -> None:
     lab = write_tiny_lab(tmp_path)
     cluster.prepare_lab(lab)
     job = cluster.new_job(lab, "engine-test")
     try:
         with psycopg.connect(job.student_dsn, autocommit=True) as conn:
             assert conn.execute("SELECT count(*) FROM patients").fetchone() == (3,)
-            plan = "\n".join(
-                str(r[0])
-                for r in conn.execute("EXPLAIN SELECT * FROM patients WHERE country = 'Japan'")
-            )
-            assert "host=citus_worker" in plan
             conn.execute("INSERT INTO patients VALUES (4, 'Lea', 'France')")
     finally:
         cluster.end_job(job)
@@ -91,6 +103,22 @@ def test_a_job_gets_a_private_copy_and_plans_name_the_students_hosts(
             assert conn.execute("SELECT count(*) FROM patients").fetchone() == (3,)
     finally:
         cluster.end_job(again)
+
+
+def test_plans_name_the_students_hosts(cluster: DockerCluster, image: str, tmp_path: Path) -> None:
+    needs_citus(cluster, image)
+    lab = write_tiny_lab(tmp_path)
+    cluster.prepare_lab(lab)
+    job = cluster.new_job(lab, "engine-test-plan")
+    try:
+        with psycopg.connect(job.student_dsn, autocommit=True) as conn:
+            plan = "\n".join(
+                str(r[0])
+                for r in conn.execute("EXPLAIN SELECT * FROM patients WHERE country = 'Japan'")
+            )
+            assert "host=citus_worker" in plan
+    finally:
+        cluster.end_job(job)
 
 
 def test_nodes_cannot_reach_beyond_their_network(client: Any, cluster: DockerCluster) -> None:
@@ -105,11 +133,13 @@ def test_nodes_cannot_reach_beyond_their_network(client: Any, cluster: DockerClu
     assert attrs["CapDrop"] == ["ALL"] and attrs["Privileged"] is False
 
 
-def test_a_pool_leases_a_healthy_docker_cluster(client: Any, settings: Settings) -> None:
+def test_a_pool_leases_a_healthy_docker_cluster(
+    client: Any, settings: Settings, image: str
+) -> None:
     with ClusterPool(lambda: DockerCluster.start(settings, client), probe, 1, 300) as pool:
         with pool.lease() as leased:
             assert isinstance(leased, DockerCluster)
-            assert leased.engine_info().has_citus
+            assert probe(leased).healthy
         with pool.lease() as again:
             assert again is leased
 
@@ -128,3 +158,78 @@ def test_the_reaper_removes_an_orphan_and_nothing_else(
     assert client.networks.list(filters={"label": label}) == []
     assert probe(cluster).healthy, "a live owner's cluster is untouched"
     orphan.close()  # finds nothing left, and says nothing
+
+
+def gateways(client: Any, cluster: DockerCluster, *, internal_only: bool) -> set[str]:
+    label = f"{CLUSTER_LABEL}={cluster.identity.cluster_id}"
+    found: set[str] = set()
+    for network in client.networks.list(filters={"label": label}):
+        if internal_only and network.name != cluster.identity.network_name:
+            continue
+        for config in network.attrs.get("IPAM", {}).get("Config") or []:
+            if config.get("Gateway"):
+                found.add(config["Gateway"])
+    return found
+
+
+def host_addresses(client: Any, cluster: DockerCluster) -> set[str]:
+    """Every address of the host a node could try: the gateways of the cluster's networks and
+    of the engine's default bridge, and the host's own addresses."""
+    addresses = gateways(client, cluster, internal_only=False)
+    for family, _, _, _, sockaddr in socket.getaddrinfo(socket.gethostname(), None):
+        address = str(sockaddr[0])
+        if family == socket.AF_INET and not address.startswith("127."):
+            addresses.add(address)
+    bridge = client.networks.get("bridge").attrs["IPAM"]["Config"]
+    addresses.update(c["Gateway"] for c in bridge if c.get("Gateway"))
+    return addresses
+
+
+def reached_from_node(client: Any, cluster: DockerCluster, addresses: set[str]) -> list[str]:
+    """What a node reaches of a listener the host opens on all its addresses (0.0.0.0), as a
+    careless service of the host would."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("0.0.0.0", 0))
+    listener.listen(8)
+    listener.setblocking(False)
+    port = listener.getsockname()[1]
+    coordinator = client.containers.get(cluster.identity.container_name("coordinator"))
+    reached = []
+    try:
+        for address in sorted(addresses):
+            code, _ = coordinator.exec_run(
+                ["timeout", "3", "bash", "-c", f"exec 3<>/dev/tcp/{address}/{port}"],
+                user="postgres",
+            )
+            if code == 0:
+                reached.append(address)
+        try:
+            accepted, _ = listener.accept()
+            accepted.close()
+            reached.append("the listener accepted a connection")
+        except BlockingIOError:
+            pass
+    finally:
+        listener.close()
+    return reached
+
+
+def test_the_cluster_network_has_no_gateway_to_the_host(
+    client: Any, cluster: DockerCluster
+) -> None:
+    addresses = gateways(client, cluster, internal_only=True)
+    assert addresses, "the engine names a gateway for the cluster's network"
+    assert reached_from_node(client, cluster, addresses) == []
+
+
+def test_a_node_has_no_route_to_the_host(
+    client: Any, settings: Settings, cluster: DockerCluster
+) -> None:
+    if settings.docker.publish_loopback:
+        pytest.skip(
+            "publish_loopback: the edge network's gateway is the host (docs/docker.md); run "
+            "the tests in a container named by GRADER_DOCKER__WORKER_CONTAINER"
+        )
+    addresses = host_addresses(client, cluster)
+    assert addresses, "the host has addresses to try"
+    assert reached_from_node(client, cluster, addresses) == []

@@ -40,6 +40,8 @@ def test_network_is_internal_unique_and_labelled() -> None:
     net = network_kwargs(IDENTITY)
     assert net["internal"] is True
     assert net["driver"] == "bridge"
+    # internal alone leaves the gateway, where a node reaches the host's services
+    assert net["options"]["com.docker.network.bridge.inhibit_ipv4"] == "true"
     assert "c0ffee" in net["name"]
     assert net["labels"][CLUSTER_LABEL] == "c0ffee"
     assert net["labels"][OWNER_LABEL] == "host-a:42"

@@ -12,6 +12,7 @@ from grader.core.errors import InfrastructureError
 
 _MAINTENANCE_DB = "postgres"
 _BUILTIN_SUPERUSER = "postgres"
+_SPARE_PREFIX = "job_spare_"  # LabDatabases names a job's copies job_<job id>
 
 
 def probe(cluster: Cluster) -> ClusterHealth:
@@ -52,7 +53,10 @@ def probe_databases(dbs: LabDatabases) -> ClusterHealth:
             continue
         if prepared:
             problems.append(f"{node.role} holds prepared transactions {prepared}")
-        copies = [c for c in copies if c not in dbs.spares.names]
+        # A spare still being made is not yet among the names: it is no left-over either.
+        copies = [
+            c for c in copies if c not in dbs.spares.names and not c.startswith(_SPARE_PREFIX)
+        ]
         if copies:
             problems.append(f"{node.role} still holds job databases {copies}")
         unexpected = sorted(set(roles) - expected_roles)

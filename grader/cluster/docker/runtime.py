@@ -19,6 +19,7 @@ from grader.cluster.docker.backend import DockerCluster, connect_engine
 from grader.cluster.docker.heartbeat import Heartbeats, HeartbeatThread, owner_id
 from grader.cluster.docker.pool import ClusterPool
 from grader.cluster.docker.reaper import Reap, reap
+from grader.core.errors import InfrastructureError
 from grader.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,14 @@ class DockerGrading:
         docker_settings = self._settings.docker
         self._client = self._client or connect_engine()
         redis_client = self._redis or redis.Redis.from_url(self._settings.redis_url)
+        try:
+            redis_client.ping()
+        except redis.RedisError as exc:
+            raise InfrastructureError(
+                "the docker backend keeps its workers' heartbeats in Redis and cannot reach "
+                f"the one GRADER_REDIS_URL names ({exc}): start that Redis, or set "
+                "GRADER_REDIS_URL to one that runs"
+            ) from exc
         self._heartbeats = Heartbeats(redis_client, ttl_seconds=docker_settings.reap_after_seconds)
         self._beats = HeartbeatThread(
             self._heartbeats, owner_id(), docker_settings.heartbeat_seconds

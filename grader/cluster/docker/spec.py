@@ -98,12 +98,16 @@ class ClusterIdentity:
 
 
 def network_kwargs(identity: ClusterIdentity) -> dict[str, Any]:
-    """The cluster's own network: internal, so no route leaves it, to the host or beyond."""
+    """The cluster's own network: internal, so no route leaves it to the internet or other
+    networks. Internal alone still leaves the host's side of the bridge, the gateway, where a
+    node reaches every host service listening on all addresses: without an IPv4 address on the
+    host's side (`inhibit_ipv4`) there is no gateway to reach."""
     return {
         "name": identity.network_name,
         "driver": "bridge",
         "internal": True,
         "check_duplicate": True,
+        "options": {"com.docker.network.bridge.inhibit_ipv4": "true"},
         "labels": identity.labels("network"),
     }
 
