@@ -14,6 +14,7 @@ from grader.dashboard import (
     routes_class,
     routes_exercise,
     routes_export,
+    routes_review,
     routes_student,
 )
 from grader.dashboard.templating import STATIC_DIR
@@ -26,6 +27,7 @@ def install(app: FastAPI) -> None:
         routes_class,
         routes_student,
         routes_exercise,
+        routes_review,
         routes_actions,
         routes_export,
         routes_api,

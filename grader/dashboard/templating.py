@@ -24,10 +24,14 @@ HERE = Path(__file__).resolve().parent
 TEMPLATES = Jinja2Templates(directory=str(HERE / "templates"))
 STATIC_DIR = HERE / "static"
 
+# grader.pipeline.class_store names a folder that is not a git clone "local-<hash>".
+LOCAL_COMMIT_PREFIX = "local-"
+
 # The notices a page shows after a form, by key: a query parameter never becomes page text.
 NOTICES = {
     "override": "Override saved. It is kept through every re-run.",
     "rerun": "Re-run queued at staff priority. Progress is shown below.",
+    "review": "Review saved for every answer of the group. It is kept through every re-run.",
 }
 
 
@@ -62,17 +66,28 @@ def error_page(request: Request, status: int, title: str, message: str) -> HTMLR
     return render(request, "message.html", None, status, title=title, message=message)
 
 
-def github_link(request: Request, full_name: str, sha: str | None = None) -> str:
-    """The repository, or its tree at a commit, on GitHub."""
+def on_github(sha: str) -> bool:
+    """False for the stand-in id of a folder that was not a git clone: no such commit exists."""
+    return not sha.startswith(LOCAL_COMMIT_PREFIX)
+
+
+def github_link(request: Request, full_name: str, sha: str | None = None) -> str | None:
+    """The repository, or its tree at a commit, on GitHub; None for a commit never there."""
     base = settings_of(request).dashboard.github_url.rstrip("/")
     if sha is None:
         return f"{base}/{full_name}"
-    return f"{base}/{full_name}/tree/{sha}"
+    return f"{base}/{full_name}/tree/{sha}" if on_github(sha) else None
 
 
-def blob_link(request: Request, full_name: str, sha: str, file: str, line: int | None) -> str:
+def blob_link(
+    request: Request, full_name: str, sha: str, file: str, line: int | None
+) -> str | None:
+    """The file at a commit; `plain=1` makes GitHub show a markdown file's source, where a
+    line anchor works, rather than the rendered page."""
+    if not on_github(sha):
+        return None
     base = settings_of(request).dashboard.github_url.rstrip("/")
-    anchor = f"#L{line}" if line else ""
+    anchor = f"?plain=1#L{line}" if line else ""
     return f"{base}/{full_name}/blob/{sha}/{quote(file)}{anchor}"
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from grader.core.errors import InvalidInput
 from grader.core.lab import Lab
 from grader.core.report import Report
+from grader.pipeline.answers import store_answers
+from grader.settings import Limits
 from grader.store.assignments import Assignment, find_assignment
 from grader.store.db import Connection, connect
 from grader.store.migrate import apply_migrations
@@ -45,12 +47,18 @@ def check_class(database_url: str, lab: Lab, organisation: str, folders: Sequenc
 
 
 def store_class(
-    database_url: str, lab: Lab, organisation: str, graded: Sequence[tuple[Path, Report]]
+    database_url: str,
+    lab: Lab,
+    organisation: str,
+    graded: Sequence[tuple[Path, Report]],
+    *,
+    max_bytes: int = Limits().max_exercise_file_bytes,
 ) -> list[str]:
     """Store every report under `organisation/<folder name>`; return the repositories stored.
 
     Every folder must match a configured assignment of this lab (its repository prefix),
-    or nothing is stored: a half-recorded class would look complete in the dashboard."""
+    or nothing is stored: a half-recorded class would look complete in the dashboard.
+    The answers each folder holds are stored too, for grading by question."""
     with connect(database_url) as conn:
         apply_migrations(conn)
         stored = []
@@ -72,6 +80,15 @@ def store_class(
             )
             start_attempt(conn, run.id)
             finish_run(conn, run.id, report)
+            store_answers(
+                conn,
+                repository.id,
+                run.commit_sha,
+                folder,
+                lab,
+                graded_commit=report.commit,
+                max_bytes=max_bytes,
+            )
             stored.append(repository.full_name)
         conn.commit()
     return stored

@@ -1,0 +1,114 @@
+"""The grade-by-question page of an exercise and its decision form: one decision applies the
+same points and comment to every chosen answer of a group."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+from grader.core.errors import InvalidInput
+from grader.dashboard.actions import override_score
+from grader.dashboard.auth import Staff, check_csrf, current_staff
+from grader.dashboard.deps import store
+from grader.dashboard.highlight import sql_html
+from grader.dashboard.queries import class_rows, load_assignment, load_run
+from grader.dashboard.review import build_queue, matching
+from grader.dashboard.routes_actions import _score
+from grader.dashboard.stats import columns
+from grader.dashboard.templating import PageError, PageRoute, render
+from grader.render.summary import fmt_points
+from grader.store.answers import exercise_answers
+
+router = APIRouter(route_class=PageRoute)
+StaffDep = Annotated[Staff, Depends(current_staff)]
+_PATH = "/dashboard/assignments/{assignment_id}/exercises/{exercise_id}/review"
+
+
+@router.get(_PATH)
+def review_page(
+    request: Request,
+    assignment_id: int,
+    exercise_id: str,
+    staff: StaffDep,
+    group: int | None = None,
+    show: Annotated[str, Query(pattern="^(all|unreviewed|flagged)$")] = "unreviewed",
+    low: Annotated[str, Query()] = "",
+    high: Annotated[str, Query()] = "",
+) -> Response:
+    with store(request) as conn:
+        assignment = load_assignment(conn, assignment_id)
+        rows = class_rows(conn, assignment)
+        commits = [(r.repository.id, r.run.commit_sha) for r in rows if r.run is not None]
+        answers = exercise_answers(conn, commits, exercise_id)
+    column = next((c for c in columns(rows) if c.id == exercise_id), None)
+    if column is None:
+        raise PageError(404, "Not found", f"no graded exercise {exercise_id} in this class")
+    queue = build_queue(rows, exercise_id, answers)
+    shown = matching(
+        queue,
+        unreviewed=show == "unreviewed",
+        flagged=show == "flagged",
+        low=_score(low) if low.strip() else None,
+        high=_score(high) if high.strip() else None,
+    )
+    current = queue.group(group) if group is not None else (shown[0] if shown else None)
+    filters = {"show": show, "low": low, "high": high}
+    at = shown.index(current) if current in shown else -1
+    return render(
+        request,
+        "review.html",
+        staff,
+        assignment=assignment,
+        column=column,
+        queue=queue,
+        shown=shown,
+        current=current,
+        previous=shown[at - 1] if at > 0 else None,
+        next=shown[at + 1] if 0 <= at < len(shown) - 1 else None,
+        filters=filters,
+        here=lambda g: "?" + urlencode({**filters, "group": g.index}),
+        sql_html=sql_html,
+    )
+
+
+@router.post(_PATH)
+def decide(
+    request: Request,
+    assignment_id: int,
+    exercise_id: str,
+    staff: StaffDep,
+    score: Annotated[str, Form()],
+    run_id: Annotated[list[int], Form()],
+    comment: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+    show: Annotated[str, Form()] = "unreviewed",
+) -> Response:
+    """Confirm (the grader's points) or adjust (other points, with a comment)."""
+    check_csrf(staff, csrf_token)
+    value = _score(score)
+    with store(request) as conn:
+        assignment = load_assignment(conn, assignment_id)
+        members = {r.run.id for r in class_rows(conn, assignment) if r.run is not None}
+        for rid in run_id:
+            if rid not in members:
+                raise InvalidInput(f"run {rid} is no current run of this class")
+            run = load_run(conn, rid)
+            graded = run.parsed_report()
+            points = None if graded is None else graded.exercise(exercise_id).score
+            if points != value and not comment.strip():
+                raise InvalidInput("a score other than the grader's needs a comment")
+            reason = comment.strip() or f"Reviewed: {fmt_points(value)} confirmed"
+            override_score(
+                conn,
+                run,
+                assignment_id=assignment_id,
+                exercise_id=exercise_id,
+                score=value,
+                reason=reason,
+                actor=staff.login,
+            )
+    page = _PATH.format(assignment_id=assignment_id, exercise_id=quote(exercise_id, safe=""))
+    return RedirectResponse(page + "?" + urlencode({"show": show, "done": "review"}), 303)
