@@ -29,6 +29,7 @@ from grader.history.integrity import (
     protected_findings,
     screenshot_findings,
 )
+from grader.history.late_work import author_date_findings, late_work_findings
 from grader.history.model import History, Snapshot
 from grader.history.progress import (
     CommitProgress,
@@ -106,6 +107,15 @@ def evaluate_history(
         clock_skew=timedelta(minutes=rules.clock_skew_minutes),
         backdate=timedelta(hours=rules.backdate_hours),
     )
+    findings += late_work_findings(
+        history,
+        selection,
+        pushes,
+        policy,
+        template_text=template_text,
+        known=[e.id for e in lab.exercises],
+    )
+    findings += author_date_findings(history, timedelta(hours=rules.backdate_hours))
     tampered = protected_findings(history, graded, template, rules)
     screenshots = screenshot_findings(history, graded, template, rules)
     findings += tampered + screenshots + force_push_findings(history, pushes, ancestry or {})

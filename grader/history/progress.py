@@ -77,6 +77,16 @@ def _answer_lines(commit: Commit, baseline: frozenset[str], known: Sequence[str]
     return owners
 
 
+def template_baseline(template_text: str | None) -> frozenset[str]:
+    """The template's non-blank lines: a line a commit adds that is among them is no answer."""
+    return frozenset(line.strip() for line in (template_text or "").splitlines() if line.strip())
+
+
+def exercises_answered(commit: Commit, baseline: frozenset[str], known: Sequence[str]) -> list[str]:
+    """The exercises whose answers the commit added lines to, in order of first appearance."""
+    return list(dict.fromkeys(_answer_lines(commit, baseline, known)))
+
+
 def measure_progress(
     history: History,
     graded_sha: str,
@@ -87,9 +97,7 @@ def measure_progress(
     """Progress up to and including the graded commit. `template_text` is the exercise file
     as the template ships it (None: every added line counts); `parts` maps the lab's
     exercise ids to their parts, as the rubric says."""
-    baseline = frozenset(
-        line.strip() for line in (template_text or "").splitlines() if line.strip()
-    )
+    baseline = template_baseline(template_text)
     progress = Progress()
     reached: set[str] = set()
     for commit in history.oldest_first(history.ancestors(graded_sha)):
