@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from grader.checks import (
     blanks,
+    completeness,
     executes,
     mentions,
     objects,
@@ -25,6 +26,7 @@ REGISTRY: dict[str, Check] = {
     "written": written.check,
     "mentions": mentions.check,
     "variants": variants.check,
+    "completeness": completeness.check,
 }
 
 __all__ = ["REGISTRY", "Check", "CheckContext", "CheckResult"]
