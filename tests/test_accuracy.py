@@ -43,8 +43,6 @@ KNOWN_DISAGREEMENTS = {
     ): "MedicalRecords_Clinique/_IA not matched to the expected tables",
     ("c15-boolean-1.1b", "1.1b"): "1.1b judged by a literal 13 in the text, not by what it checks",
     ("h06-literal-1.1b", "1.1b"): "typed-in counts keep most of 1.1b's points",
-    ("l01-late-fix-3.2", "history"): "late commits in a clone are not reported without a push log",
-    ("l02-late-french", "history"): "late commits in a clone are not reported without a push log",
     ("m02-meta-dt-1.2b", "1.2b"): "a \\dt in the answer costs points",
     ("w01-wrong-filter-1.1a", "1.1a"): "one wrong fragment of four costs only 1 point of 8",
     ("w02-missing-views-1.3", "1.3"): "two missing views of six cost less than a quarter",
