@@ -116,13 +116,13 @@ def test_typed_in_numbers_earn_nothing(lab: Lab) -> None:
     result = _grade(
         lab, _run("SELECT 4, 3, 3, 3, 13", ["a", "b", "c", "d", "e"], [["4", "3", "3", "3", "13"]])
     )
-    assert result.score == 0.0 and _codes(result) == ["completeness.literals"]
+    assert result.score == 0.0 and _codes(result) == ["completeness.hard-coded"]
     assert "typed in" in result.findings[0].message
 
 
 def test_a_literal_true_without_the_views_earns_nothing(lab: Lab) -> None:
     result = _grade(lab, _run("SELECT true AS complete", ["complete"], [["t"]]))
-    assert result.score == 0.0 and _codes(result) == ["completeness.literals"]
+    assert result.score == 0.0 and _codes(result) == ["completeness.hard-coded"]
 
 
 def test_wrong_fragment_counts_earn_nothing(lab: Lab) -> None:

@@ -49,7 +49,7 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     if fragments and len(unread) == len(fragments):
         return CheckResult.none(
             ctx.finding(
-                "completeness.literals",
+                "completeness.hard-coded",
                 "The query reads none of the fragment views, so its numbers are typed in, "
                 "not counted: count the rows of each view with COUNT(*).",
                 line=actual.line,
