@@ -69,6 +69,9 @@ def fill_store(conn: Connection, world: World) -> Filled:
                 delivery_id=delivery,
                 status=spec.status,
             )
+            if spec.status == pushes.QUEUED:
+                # its task waits in a queue, so a worker's sweeper leaves it be for a while
+                pushes.hold_hand_off(conn, push_id, 3600)
             if spec.report is None:
                 continue
             run = runs.ensure_run(

@@ -121,7 +121,7 @@ def test_staff_read_the_class_a_student_and_an_exercise(
     by_login = {rows.nth(i).locator("th").inner_text(): rows.nth(i) for i in range(5)}
     assert sorted(by_login) == ["alice", "bob", "carol", "dave", "erin"]
     assert "last-minute dump" in by_login["bob"].inner_text()
-    assert "pasted output not reproduced" in by_login["bob"].inner_text()
+    assert "pasted output edited: points held" in by_login["bob"].inner_text()
     assert "late" in by_login["carol"].locator(".flags").inner_text()
     assert "protected file modified" in by_login["dave"].inner_text()
     assert "not graded yet" in by_login["erin"].inner_text()
@@ -134,7 +134,7 @@ def test_staff_read_the_class_a_student_and_an_exercise(
 
     by_login["bob"].locator("th a").click()
     page.wait_for_url("**/students/**")
-    pasted = page.locator("li.finding", has=page.locator("code", has_text="pasted.unreproducible"))
+    pasted = page.locator("li.finding", has=page.locator("code", has_text="pasted.fabricated"))
     assert pasted.count() == 1
     detail = pasted.locator("pre").inner_text()
     assert "Pasted:" in detail and "The engine returned:" in detail and "99999.00" in detail
@@ -142,9 +142,8 @@ def test_staff_read_the_class_a_student_and_an_exercise(
     bob = deployment.world.student("bob")
     href = link.get_attribute("href") or ""
     line = int(href.rsplit("#L", 1)[1])
-    assert href == (
-        f"{deployment.oauth.url}/{bob.full_name}/blob/{bob.pushes[-1].sha}/{EXERCISE_FILE}#L{line}"
-    )
+    blob = f"{deployment.oauth.url}/{bob.full_name}/blob/{bob.pushes[-1].sha}/{EXERCISE_FILE}"
+    assert href == f"{blob}?plain=1#L{line}"  # ?plain=1: GitHub opens the line, not the render
     assert link.inner_text() == f"{EXERCISE_FILE} line {line}"
     pushes = page.locator("section[aria-labelledby=pushes-h] tbody tr")
     assert pushes.count() == 2
@@ -155,7 +154,7 @@ def test_staff_read_the_class_a_student_and_an_exercise(
     page.goto(deployment.page_url("/exercises/3.3"))
     errors = page.locator("section[aria-labelledby=errors-h] tbody tr")
     assert any(
-        "pasted.unreproducible" in text and "bob" in text for text in errors.all_inner_texts()
+        "pasted.fabricated" in text and "bob" in text for text in errors.all_inner_texts()
     )
     assert "whole submissions" in page.locator("section[aria-labelledby=rerun-h]").inner_text()
     shoot(page, deployment, "exercise-3.3")

@@ -76,7 +76,7 @@ def test_the_student_page_lists_pushes_and_findings_with_links(staff_site: Site)
     dave_page = site.client.get(f"{_base(site)}/students/{dave}").text
     assert "protected file modified" in dave_page
     blob = r"/classroom-org/tp-distributed-dave/blob/[0-9a-f]{40}/exercises/01-TP-Pratique-MediAI"
-    assert re.search(r'href="http://127\.0\.0\.1:\d+' + blob + r'\.md#L\d+"', dave_page)
+    assert re.search(r'href="http://127\.0\.0\.1:\d+' + blob + r'\.md\?plain=1#L\d+"', dave_page)
     other = site.client.get(f"{_base(site)}/students/{alice}?run={site.filled.run_ids['bob']}")
     assert other.status_code == 404 and "not a run of" in other.text
 
@@ -174,7 +174,7 @@ def test_the_gradebook_and_the_api_agree_with_the_pages(staff_site: Site) -> Non
         "",
     )
     assert lines["bob"]["flags"] == (
-        "last-minute dump; pasted output not reproduced; needs Citus; awaiting review"
+        "last-minute dump; pasted output edited: points held; needs Citus; awaiting review"
     )
     assert lines["carol"]["pushed_at"] == "2025-03-16T01:04:00+00:00"
     grades = _api(site, f"/api/assignments/{site.filled.assignment_id}/class")
@@ -191,8 +191,8 @@ def test_the_gradebook_and_the_api_agree_with_the_pages(staff_site: Site) -> Non
     assert same.text == answer.text
     exercise = _api(site, f"/api/assignments/{site.filled.assignment_id}/exercises/3.3")
     assert isinstance(exercise, dict)
-    assert {"code": "pasted.unreproducible", "students": ["bob"]}.items() <= next(
-        e for e in exercise["common_errors"] if e["code"] == "pasted.unreproducible"
+    assert {"code": "pasted.fabricated", "students": ["bob"]}.items() <= next(
+        e for e in exercise["common_errors"] if e["code"] == "pasted.fabricated"
     ).items()
     missing = site.client.get("/api/runs/999999", headers={"Authorization": f"Bearer {API_TOKEN}"})
     assert missing.status_code == 404 and missing.json()["error"] == "not-found"
