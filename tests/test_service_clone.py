@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from github_standin import GitHubStandIn
+from openapi_check import OPENAPI
 from service_support import APP_ID, WorkRepo, rsa_key_pair
 
 from grader.core.errors import InfrastructureError
@@ -19,6 +20,8 @@ TOKEN = "ghs_test_token_that_must_not_leak"
 
 @pytest.fixture
 def standin(tmp_path: Path) -> Iterator[GitHubStandIn]:
+    if not OPENAPI.exists():  # the stand-in checks every call against it
+        pytest.skip(f"GitHub's OpenAPI excerpt not found at {OPENAPI}")
     _, public = rsa_key_pair()
     with GitHubStandIn(tmp_path / "hosted", APP_ID, public) as s:
         s.tokens.add(TOKEN)
