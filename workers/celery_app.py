@@ -8,10 +8,12 @@ Design, for a deadline burst on one grading machine:
   `grading.0 .. grading.N-1` (N = settings.service.shard_queues). The Redis transport
   polls the queues a worker consumes in rotation, so a student who pushes twenty times
   fills one queue that waits behind itself while the others keep being served.
-* Superseding: a push task that starts while a newer push to the same branch exists
-  marks itself superseded and stops at once; a burst costs one grade, not twenty.
-  A push after the deadline never supersedes one before it (that one may be the
-  submission).
+* One queued task per branch: a push to a branch whose task is still queued sends none;
+  it joins that task (grader/store/pushes.py), which grades the branch's newest push when
+  it starts. A push task that starts while a newer push to the same branch exists marks
+  itself superseded and stops at once. A burst costs one task and one grade, not twenty.
+  A push after the deadline never joins nor supersedes one before it (that one may be
+  the submission).
 * Staff re-runs go to the `staff` queue at the top priority; on Redis a lower priority
   number is fetched first across all of a worker's queues, so they jump the backlog.
 * Reliability: a task is acknowledged only when it ends (acks_late), requeued when its

@@ -82,7 +82,11 @@ class GradingJob:
         self.grader = grader
 
     def grade_push(self, push_id: int, *, final_attempt: bool) -> JobResult:
+        """Grade the push the task stands for: the newest of its branch task (workers that
+        started late grade what the branch holds now, not each push of a burst)."""
         with connect(self.settings.database_url, autocommit=True) as conn:
+            with conn.transaction():
+                push_id = pushes.take_branch_task(conn, push_id)
             push = pushes.get_push(conn, push_id)
             if push.status in (pushes.SUPERSEDED, pushes.IGNORED):
                 return JobResult(Outcome.SKIPPED, detail=f"push {push_id} is {push.status}")

@@ -23,6 +23,22 @@ _COLUMNS = (
 )
 
 
+def _newer(c: str, p: str) -> str:
+    """SQL: push `c` is newer than push `p` of the same branch. Later by GitHub's push time, or
+    pushed on top of `p` whatever the clocks say (deliveries can arrive out of order, and push
+    times have whole seconds), and never the commit `p` was pushed on top of: the branch's
+    newest push is the one whose commit descends from the others."""
+    return (
+        f"(({c}.pushed_at, {c}.id) > ({p}.pushed_at, {p}.id) OR {c}.before_sha = {p}.after_sha)"
+        f" AND {c}.after_sha <> {p}.before_sha"
+    )
+
+
+# The pushes a task sent for push %(id)s stands for: its own, and the newest push of the
+# branch task it carries (workers/job.py grades that one).
+_OF_TASK = "id = %(id)s OR id IN (SELECT push_id FROM branch_tasks WHERE task_push_id = %(id)s)"
+
+
 @dataclass(frozen=True)
 class Push:
     id: int
@@ -78,7 +94,71 @@ def set_push_status(conn: Connection, push_id: int, status: str, reason: str = "
 
 
 def mark_enqueued(conn: Connection, push_id: int) -> None:
-    conn.execute("UPDATE pushes SET enqueued_at = now() WHERE id = %s", (push_id,))
+    conn.execute(f"UPDATE pushes SET enqueued_at = now() WHERE {_OF_TASK}", {"id": push_id})
+
+
+def join_branch_task(conn: Connection, push_id: int, boundary: datetime | None) -> int | None:
+    """Put a queued push in its branch's task: the id of the push whose task, queued and not
+    started, now grades it (or the newer push it lost to); None when the branch has no such
+    task and the caller must send one for this push.
+
+    Of the task's push and the new one, the newer stays queued and the other is superseded
+    at once; a push after `boundary` (deadline + grace) never joins a task of pushes before
+    it. Call in the transaction that stored the push: the repository row it holds locked
+    (save_repository) keeps two deliveries to one repository from racing here."""
+    row = conn.execute(
+        "SELECT t.id, t.task_push_id, o.id AS old_id, o.after_sha AS old_sha,"
+        " n.after_sha AS new_sha, o.enqueued_at, " + _newer("o", "n") + " AS old_wins"
+        " FROM pushes n JOIN branch_tasks t ON t.repository_id = n.repository_id"
+        " AND t.ref = n.ref AND t.status = 'queued'"
+        " AND t.late = (%(b)s::timestamptz IS NOT NULL AND n.pushed_at > %(b)s)"
+        " JOIN pushes o ON o.id = t.push_id WHERE n.id = %(id)s FOR UPDATE OF t",
+        {"id": push_id, "b": boundary},
+    ).fetchone()
+    if row is None:
+        conn.execute(
+            "INSERT INTO branch_tasks (repository_id, ref, late, task_push_id, push_id)"
+            " SELECT repository_id, ref, %(b)s::timestamptz IS NOT NULL AND pushed_at > %(b)s,"
+            " id, id FROM pushes WHERE id = %(id)s",
+            {"id": push_id, "b": boundary},
+        )
+        return None
+    if row["old_wins"]:
+        reason = f"superseded by the push of {row['old_sha'][:12]}"
+        set_push_status(conn, push_id, SUPERSEDED, reason)
+        return int(row["task_push_id"])
+    conn.execute("UPDATE branch_tasks SET push_id = %s WHERE id = %s", (push_id, row["id"]))
+    set_push_status(
+        conn, row["old_id"], SUPERSEDED, f"superseded by the push of {row['new_sha'][:12]}"
+    )
+    # The push rides on the task: handed off when the task was, so the sweeper re-sends it
+    # (and only it) if that task is lost.
+    conn.execute(
+        "UPDATE pushes SET enqueued_at = %s WHERE id = %s", (row["enqueued_at"], push_id)
+    )
+    return int(row["task_push_id"])
+
+
+def take_branch_task(conn: Connection, push_id: int) -> int:
+    """The push that a task sent for `push_id` grades. A queued branch task stops taking
+    pushes now (a newer push gets a task of its own) and gives its newest push, marked handed
+    off at this moment; a task retried, redelivered or re-sent after that start gets the push
+    it took then; a push with no branch task grades itself. Call inside a transaction."""
+    row = conn.execute(
+        "UPDATE branch_tasks SET status = 'started', started_at = now()"
+        " WHERE status = 'queued' AND (task_push_id = %(id)s OR push_id = %(id)s)"
+        " RETURNING push_id",
+        {"id": push_id},
+    ).fetchone()
+    if row is not None:
+        conn.execute("UPDATE pushes SET enqueued_at = now() WHERE id = %s", (row["push_id"],))
+        return int(row["push_id"])
+    row = conn.execute(
+        "SELECT push_id FROM branch_tasks WHERE task_push_id = %(id)s OR push_id = %(id)s"
+        " ORDER BY id DESC LIMIT 1",
+        {"id": push_id},
+    ).fetchone()
+    return push_id if row is None else int(row["push_id"])
 
 
 def unenqueued_push(conn: Connection, delivery_id: str) -> tuple[int, str] | None:
@@ -93,32 +173,24 @@ def unenqueued_push(conn: Connection, delivery_id: str) -> tuple[int, str] | Non
 
 
 def newer_push(conn: Connection, push: Push, boundary: datetime | None) -> Push | None:
-    """A later push to the same branch, on the same side of `boundary` (deadline + grace).
+    """A newer push to the same branch, on the same side of `boundary` (deadline + grace),
+    that is or will be graded: a superseded one lost to a newer still, so it is not counted.
 
     A push after the deadline never supersedes one before it: the on-time push may be
     the submission, so it must be graded.
     """
     side = ""
     if boundary is not None:
-        side = " AND (pushed_at <= %(b)s) = (%(at)s::timestamptz <= %(b)s)"
+        side = " AND (c.pushed_at <= %(b)s) = (p.pushed_at <= %(b)s)"
+    columns = ", ".join(f"c.{name.strip()}" for name in _COLUMNS.split(","))
     row = conn.execute(
-        f"SELECT {_COLUMNS} FROM pushes WHERE repository_id = %(repo)s AND ref = %(ref)s"
-        " AND status <> 'ignored' AND id <> %(id)s"
-        # later by GitHub's push time, or pushed on top of this one whatever the clocks say
-        # (deliveries can arrive out of order, and push times have whole seconds)
-        " AND ((pushed_at, id) > (%(at)s, %(id)s) OR before_sha = %(after)s)"
-        " AND after_sha <> %(before)s"
+        f"SELECT {columns} FROM pushes c JOIN pushes p ON p.id = %(id)s"
+        " WHERE c.repository_id = p.repository_id AND c.ref = p.ref AND c.id <> p.id"
+        " AND c.status NOT IN ('ignored', 'superseded') AND "
+        + _newer("c", "p")
         + side
-        + " ORDER BY pushed_at DESC, id DESC LIMIT 1",
-        {
-            "repo": push.repository_id,
-            "ref": push.ref,
-            "at": push.pushed_at,
-            "id": push.id,
-            "after": push.after_sha,
-            "before": push.before_sha,
-            "b": boundary,
-        },
+        + " ORDER BY c.pushed_at DESC, c.id DESC LIMIT 1",
+        {"id": push.id, "b": boundary},
     ).fetchone()
     return None if row is None else Push(**row)
 
@@ -160,6 +232,6 @@ def waiting_for_hand_off(conn: Connection, stale_seconds: float) -> list[tuple[i
 def hold_hand_off(conn: Connection, push_id: int, seconds: float) -> None:
     """A retry of the push's task is on its way in `seconds`: the sweeper waits for it."""
     conn.execute(
-        "UPDATE pushes SET enqueued_at = now() + make_interval(secs => %s) WHERE id = %s",
-        (seconds, push_id),
+        "UPDATE pushes SET enqueued_at = now() + make_interval(secs => %(s)s) WHERE " + _OF_TASK,
+        {"id": push_id, "s": seconds},
     )

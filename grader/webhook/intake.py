@@ -1,7 +1,8 @@
 """What a verified webhook delivery means for the store, and which job it asks for.
 
 Runs inside the caller's transaction; the caller enqueues the job only after that
-transaction commits, so a worker never looks for a row that is not there yet.
+transaction commits, so a worker never looks for a row that is not there yet. A push to a
+branch whose task is still queued asks for no job: that task grades the newest push.
 """
 
 from __future__ import annotations
@@ -79,6 +80,11 @@ def _push(conn: Connection, ev: PushEvent, delivery_id: str, received_at: dateti
     )
     if assignment is None:
         return Intake("ignored", reason)
+    policy = assignment.policy()
+    task = pushes.join_branch_task(conn, push_id, policy.due if policy else None)
+    if task is not None:
+        # One queued task per branch: it grades the branch's newest push when it starts.
+        return Intake("queued", f"push {push_id}, graded by the queued task of push {task}")
     return Intake("queued", f"push {push_id}", Job("push", push_id, repo.full_name))
 
 
