@@ -34,7 +34,7 @@ from workers.routing import GRADING_PRIORITY, all_queues
 
 def make_celery(settings: Settings | None = None) -> Celery:
     settings = settings or get_settings()
-    app = Celery("grader", include=["workers.tasks", "workers.context"])
+    app = Celery("grader", include=["workers.tasks", "workers.context", "workers.clone_folders"])
     queues = all_queues(settings.service.shard_queues)
     app.conf.update(
         broker_url=settings.redis_url,

@@ -34,6 +34,7 @@ from grader.store.assignments import Assignment, get_assignment
 from grader.store.db import Connection, connect
 from grader.store.repositories import Repository, get_repository, save_repository
 from workers import posting
+from workers.clone_folders import own_folder
 
 log = logging.getLogger(__name__)
 
@@ -197,7 +198,8 @@ class GradingJob:
         if target.push is not None:
             history = [_record(p) for p in pushes.branch_pushes(conn, target.push)]
         service = self.settings.service
-        with tempfile.TemporaryDirectory(prefix=f"grade-{run.id}-", dir=service.work_dir) as tmp:
+        clones = own_folder(service.work_dir)
+        with tempfile.TemporaryDirectory(prefix=f"grade-{run.id}-", dir=clones) as tmp:
             try:
                 checkout = clone_commit(
                     access.clone_url,
