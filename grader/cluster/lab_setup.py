@@ -15,6 +15,7 @@ from typing import Protocol
 import psycopg
 from psycopg import sql
 
+from grader.cluster import connection_functions
 from grader.cluster.base import Node
 from grader.core.errors import InfrastructureError, LabError
 from grader.core.lab import Lab, Variant
@@ -43,16 +44,13 @@ class TemplateNodes(Protocol):
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?")
 
 # Sessions of the lab role may signal any session of the same role, so one job could cancel
-# or end another job's session; and Citus lets any role make a node open a connection to
-# any host and port it names. Only the grader's superuser may do either.
+# or end another job's session. Only the grader's superuser may.
 _REVOKE_SIGNALS = """
 DO $$
 DECLARE f regprocedure;
 BEGIN
   FOR f IN SELECT oid::regprocedure FROM pg_proc
-           WHERE proname IN ('pg_cancel_backend', 'pg_terminate_backend',
-                             'citus_check_connection_to_node',
-                             'citus_check_cluster_node_health') LOOP
+           WHERE proname IN ('pg_cancel_backend', 'pg_terminate_backend') LOOP
     EXECUTE format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', f);
   END LOOP;
 END $$
@@ -97,6 +95,8 @@ def _create_empty(dbs: TemplateNodes, node: Node, template: str) -> None:
             conn.execute("CREATE EXTENSION citus")
         conn.execute(sql.SQL("ALTER SCHEMA public OWNER TO {}").format(sql.Identifier(dbs.role)))
         conn.execute(_REVOKE_SIGNALS)
+        if dbs.has_citus:
+            connection_functions.refuse(conn)
 
 
 def _run_script(conn: psycopg.Connection[tuple[object, ...]], lab: Lab, path: str) -> None:
