@@ -16,6 +16,7 @@ from rich.table import Table
 from grader.core.errors import GraderError
 from grader.core.lab import default_lab_path, load_lab
 from grader.core.report import Report, RunStatus
+from grader.core.roster import parse_roster
 from grader.history.deadline import DeadlinePolicy
 from grader.pipeline.class_grading import find_submissions, flag_similar, write_scores_csv
 from grader.pipeline.class_store import check_class, store_class
@@ -24,6 +25,7 @@ from grader.render import markdown as md_render
 from grader.render import terminal
 from grader.render.summary import headline
 from grader.settings import Settings
+from grader.store.roster import save_class_roster
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
@@ -118,6 +120,17 @@ def grade_class(
             metavar="ORGANISATION",
         ),
     ] = None,
+    roster_path: Annotated[
+        Path | None,
+        typer.Option(
+            "--roster",
+            exists=True,
+            dir_okay=False,
+            help="GitHub Classroom's roster CSV: adds each submission's roster identifier to "
+            "the CSV (matched by the GitHub login its folder name ends with) and, with "
+            "--store, to the dashboard's exports.",
+        ),
+    ] = None,
     deadline: Deadline = None,
     grace: Grace = 0,
     late_penalty: LatePenalty = 0.0,
@@ -127,6 +140,13 @@ def grade_class(
     """Grade every submission below FOLDER, with a progress bar; end with a table and a CSV."""
     settings = _settings(backend, lab_dir)
     policy = _policy(deadline, grace, late_penalty)
+    roster = None
+    if roster_path is not None:  # read before grading: a wrong file fails in a second
+        try:
+            roster = parse_roster(roster_path.read_bytes(), str(roster_path))
+        except GraderError as exc:
+            errors.print(f"[red]error:[/red] {exc.message}")
+            raise typer.Exit(2) from exc
     try:
         session = _open(settings)
     except GraderError as exc:
@@ -181,7 +201,12 @@ def grade_class(
     for name, report in graded:
         table.add_row(name, headline(report))
     console.print(table)
-    write_scores_csv(csv_path, session.lab, graded)
+    identifiers = None
+    if roster is not None:
+        entries = {name: roster.for_folder(Path(name).name) for name, _ in graded}
+        identifiers = {name: e.identifier for name, e in entries.items() if e is not None}
+        console.print(f"{len(identifiers)} of {len(graded)} submissions found on the roster")
+    write_scores_csv(csv_path, session.lab, graded, identifiers)
     console.print(f"Scores written to {csv_path}")
     if store:
         try:
@@ -195,6 +220,12 @@ def grade_class(
             errors.print(f"[red]error:[/red] {exc.message}")
             raise typer.Exit(2) from exc
         console.print(f"{len(stored)} grades recorded in the store for the dashboard")
+        if roster is not None and roster_path is not None:
+            names = [sub.name for sub in submissions]
+            saved = save_class_roster(
+                settings.database_url, store, names, roster, source_name=roster_path.name
+            )
+            console.print(f"Roster recorded for {len(saved)} assignment(s)")
     raise typer.Exit(1 if any(r.status is RunStatus.ERROR for _, r in graded) else 0)
 
 

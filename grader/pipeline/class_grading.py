@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from grader.core.findings import Finding, Severity
@@ -30,13 +30,21 @@ def find_submissions(folder: Path, lab: Lab) -> list[Path]:
     return sorted(p for p in found if ".git" not in p.parts)
 
 
-def write_scores_csv(path: Path, lab: Lab, graded: Iterable[tuple[str, Report]]) -> None:
+def write_scores_csv(
+    path: Path,
+    lab: Lab,
+    graded: Iterable[tuple[str, Report]],
+    identifiers: Mapping[str, str] | None = None,
+) -> None:
+    """`identifiers` (submission -> roster identifier, from `--roster`) adds an identifier
+    column after the submission; a submission not on the roster has it empty."""
     ids = [e.id for e in lab.exercises]
     with path.open("w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
         out.writerow(
             [
                 "submission",
+                *(["identifier"] if identifiers is not None else []),
                 "status",
                 "score",
                 "max_score",
@@ -51,6 +59,7 @@ def write_scores_csv(path: Path, lab: Lab, graded: Iterable[tuple[str, Report]])
             out.writerow(
                 [
                     name,
+                    *([identifiers.get(name, "")] if identifiers is not None else []),
                     report.status.value,
                     report.score,
                     report.max_score,
