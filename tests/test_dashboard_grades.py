@@ -156,11 +156,11 @@ def test_the_gradebook_applies_overrides_and_leaves_ungraded_cells_empty() -> No
     text = gradebook_csv(rows, columns(rows))
     lines = text.split("\r\n")
     assert lines[0] == (
-        "login,repository,graded_commit,pushed_at,status,1.1a,1.4,Q1,3.3,"
-        "total,max_score,late_penalty,flags"
+        "login,identifier,name,repository,graded_commit,pushed_at,status,1.1a,1.4,Q1,3.3,"
+        "awaiting_review,total,max_score,late_penalty,flags"
     )
-    assert lines[1].startswith("'=cmd,org/tp-=cmd,,,no grade,7,,2,4,13,20,0,")
-    assert lines[2] == "erin,org/tp-erin,,,no grade,,,,,,,,"
+    assert lines[1].startswith("'=cmd,,,org/tp-=cmd,,,no grade,7,,2,4,2,13,20,0,")
+    assert lines[2] == "erin,,,org/tp-erin,,,no grade,,,,,,,,,"
 
 
 def test_class_and_exercise_statistics() -> None:

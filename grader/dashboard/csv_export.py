@@ -1,5 +1,5 @@
 """The gradebook: one line per student with the scores the dashboard shows (overrides
-applied), ready for a spreadsheet or an LMS import."""
+applied) and, once a roster is uploaded, the student's identifier, ready for a spreadsheet."""
 
 from __future__ import annotations
 
@@ -7,46 +7,45 @@ import csv
 import io
 from collections.abc import Sequence
 
+from grader.core.roster import Roster
+from grader.dashboard.export_rows import export_rows, number, text
 from grader.dashboard.queries import StudentRow
 from grader.dashboard.stats import Column
 
-FIXED = ["login", "repository", "graded_commit", "pushed_at", "status"]
-TRAILING = ["total", "max_score", "late_penalty", "flags"]
+FIXED = ["login", "identifier", "name", "repository", "graded_commit", "pushed_at", "status"]
+TRAILING = ["awaiting_review", "total", "max_score", "late_penalty", "flags"]
 
 
-def _text(value: str) -> str:
-    """A spreadsheet runs a cell that starts like a formula: make it plain text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
-
-
-def gradebook_csv(rows: Sequence[StudentRow], columns: Sequence[Column]) -> str:
+def gradebook_csv(
+    rows: Sequence[StudentRow], columns: Sequence[Column], roster: Roster | None = None
+) -> str:
     """Empty exercise cells are exercises with no score (not graded here, grader failed);
-    `late_penalty` is what the deadline rules deducted, already included in `total`."""
+    `late_penalty` is what the deadline rules deducted, already included in `total`;
+    `awaiting_review` is the written points of `total` no person has confirmed yet."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([*FIXED, *(c.id for c in columns), *TRAILING])
-    for row in rows:
-        grade = row.grade
+    for line in export_rows(rows, roster):
+        row, grade = line.student, line.student.grade
         scores: list[str] = []
         for column in columns:
             ex = grade.exercise(column.id) if grade is not None else None
-            scores.append("" if ex is None or ex.share is None else _number(ex.score))
+            scores.append("" if ex is None or ex.share is None else number(ex.score))
         writer.writerow(
             [
-                _text(row.login),
-                _text(row.repository.full_name),
+                text(row.login),
+                text(line.identifier),
+                text(line.name),
+                text(row.repository.full_name),
                 row.graded_commit or "",
                 "" if row.pushed_at is None else row.pushed_at.isoformat(),
                 "no grade" if row.run is None else row.run.status,
                 *scores,
-                _number(None if grade is None else grade.total),
-                _number(None if grade is None else grade.max_score),
-                _number(None if grade is None else grade.penalty),
-                _text("; ".join(f.label for f in row.flags)),
+                number(line.awaiting_review_points),
+                number(line.total),
+                number(None if grade is None else grade.max_score),
+                number(line.penalty),
+                text("; ".join(f.label for f in row.flags)),
             ]
         )
     return out.getvalue()
