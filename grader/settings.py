@@ -79,6 +79,9 @@ class Service(BaseModel):
     # TOML file of assignments, synced into the store when the api or a worker starts
     assignments_file: Path | None = None
     check_name: str = "SQL lab grade"
+    # Percent of the lab's points a check run counts as passed, for an assignment whose file
+    # names no pass_mark and whose lab.toml names none either.
+    pass_mark: float = Field(default=50.0, ge=0, le=100)
     # Per-repository routing: a repository always lands in the same one of these queues, so a
     # burst from one repository waits behind itself while the worker rotates between queues.
     shard_queues: int = 8

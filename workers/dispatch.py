@@ -7,10 +7,17 @@ from celery import Celery
 from grader.service.job import Job
 from grader.settings import Settings
 from workers.celery_app import make_celery
-from workers.routing import GRADING_PRIORITY, STAFF_PRIORITY, STAFF_QUEUE, shard_queue
+from workers.routing import (
+    GRADING_PRIORITY,
+    REPOST_PRIORITY,
+    STAFF_PRIORITY,
+    STAFF_QUEUE,
+    shard_queue,
+)
 
 GRADE_PUSH = "workers.tasks.grade_push"
 REGRADE_RUN = "workers.tasks.regrade_run"
+REPOST_CHECK_RUN = "workers.tasks.repost_check_run"
 
 
 class CeleryDispatcher:
@@ -23,6 +30,11 @@ class CeleryDispatcher:
         return cls(make_celery(settings), settings.service.shard_queues)
 
     def send(self, job: Job, *, staff: bool = False) -> None:
+        if job.kind == "repost":
+            self._app.send_task(
+                REPOST_CHECK_RUN, args=[job.id], queue=STAFF_QUEUE, priority=REPOST_PRIORITY
+            )
+            return
         name = GRADE_PUSH if job.kind == "push" else REGRADE_RUN
         queue = STAFF_QUEUE if staff else shard_queue(job.repository, self._shards)
         priority = STAFF_PRIORITY if staff else GRADING_PRIORITY

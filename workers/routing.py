@@ -7,6 +7,9 @@ import zlib
 STAFF_QUEUE = "staff"
 # On Redis the lowest number is served first, across every queue a worker consumes.
 STAFF_PRIORITY = 0
+# Posting a check run again after a review takes one GitHub request: behind staff re-runs,
+# ahead of the grading backlog, so a student sees a TA's decision within seconds.
+REPOST_PRIORITY = 3
 GRADING_PRIORITY = 6
 
 

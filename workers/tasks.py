@@ -12,6 +12,7 @@ from grader.settings import get_settings
 from workers.celery_app import app
 from workers.context import grading_job
 from workers.job import JobResult, Outcome
+from workers.repost import RepostJob
 
 _service = get_settings().service
 # Worth retrying with backoff: GitHub's errors and outages, the store or the cluster away.
@@ -39,10 +40,17 @@ def _regrade_run(task: Task, run_id: int) -> str:
     return _settle(task, result)
 
 
+def _repost_check_run(task: Task, run_id: int) -> str:
+    return _settle(task, RepostJob(get_settings()).repost(run_id))
+
+
 # Registered by call rather than decorator: Celery ships no type information, and a
 # decorator would make the functions untyped.
 grade_push = app.task(name="workers.tasks.grade_push", **_OPTIONS)(_grade_push)
 regrade_run = app.task(name="workers.tasks.regrade_run", **_OPTIONS)(_regrade_run)
+repost_check_run = app.task(name="workers.tasks.repost_check_run", **_OPTIONS)(
+    _repost_check_run
+)
 
 
 def _delay(task: Task) -> float:

@@ -136,6 +136,8 @@ class Lab(BaseModel):
     exercises: list[Exercise]
     variants: list[Variant] = Field(default_factory=list)
     written: WrittenSettings = Field(default_factory=WrittenSettings)
+    # Percent of the points a check run counts as passed, for assignments that name none.
+    pass_mark: float | None = Field(default=None, ge=0, le=100)
     sources: tuple[SourceText, ...] = ()  # read by load_lab from the template and course material
     root: Path = Path(".")  # the bundle folder; set by load_lab
 

@@ -14,6 +14,7 @@ from grader.dashboard import (
     routes_class,
     routes_exercise,
     routes_export,
+    routes_release,
     routes_review,
     routes_student,
 )
@@ -29,6 +30,7 @@ def install(app: FastAPI) -> None:
         routes_exercise,
         routes_review,
         routes_actions,
+        routes_release,
         routes_export,
         routes_api,
     ):

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from grader.core.errors import InvalidInput
-from grader.dashboard.actions import override_score
+from grader.dashboard.actions import RerunTarget, override_score
 from grader.dashboard.auth import Staff, check_csrf, current_staff
-from grader.dashboard.deps import store
+from grader.dashboard.deps import service_of, store
 from grader.dashboard.highlight import sql_html
 from grader.dashboard.queries import class_rows, load_assignment, load_run
+from grader.dashboard.release import send_reposts
 from grader.dashboard.review import build_queue, matching
 from grader.dashboard.routes_actions import _score
 from grader.dashboard.stats import columns
@@ -91,7 +92,7 @@ def decide(
     value = _score(score)
     with store(request) as conn:
         assignment = load_assignment(conn, assignment_id)
-        members = {r.run.id for r in class_rows(conn, assignment) if r.run is not None}
+        members = {r.run.id: r.repository.full_name for r in class_rows(conn, assignment) if r.run}
         for rid in run_id:
             if rid not in members:
                 raise InvalidInput(f"run {rid} is no current run of this class")
@@ -110,5 +111,8 @@ def decide(
                 reason=reason,
                 actor=staff.login,
             )
+    # committed: the workers that post the students' check runs read the decision
+    targets = [RerunTarget(rid, members[rid]) for rid in dict.fromkeys(run_id)]
+    send_reposts(service_of(request).dispatcher, targets, "The review")
     page = _PATH.format(assignment_id=assignment_id, exercise_id=quote(exercise_id, safe=""))
     return RedirectResponse(page + "?" + urlencode({"show": show, "done": "review"}), 303)

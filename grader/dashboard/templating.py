@@ -32,6 +32,10 @@ NOTICES = {
     "override": "Override saved. It is kept through every re-run.",
     "rerun": "Re-run queued at staff priority. Progress is shown below.",
     "review": "Review saved for every answer of the group. It is kept through every re-run.",
+    "released": "Grades released. Every student's check run is being posted again.",
+    "withheld": "Grades withheld. Every student's check run is being posted again.",
+    "pass-mark": "Pass mark saved. Every student's check run is being posted again.",
+    "repost": "Every student's check run is being posted again.",
 }
 
 

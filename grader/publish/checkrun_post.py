@@ -2,7 +2,8 @@
 
 Annotations go 50 per request: every batch but the last is added while the check is
 still in progress, and the last one travels with the completion, so the check is
-only "completed" once it carries all of them.
+only "completed" once it carries all of them. GitHub appends the annotations of every
+request, so a completed check run is updated (a review, a release) without them.
 """
 
 from __future__ import annotations
@@ -43,5 +44,16 @@ class CheckRunPoster:
             conclusion=content.conclusion,
             completed_at=datetime.now(UTC),
             output=content.output(last),
+            actions=[RERUN_ACTION],
+        )
+
+    def update(self, check_run_id: int, content: CheckRunContent) -> None:
+        """Replace what a completed check run says; its annotations stay as they are."""
+        output = {"title": content.title, "summary": content.summary, "text": content.text}
+        self._repo.get_check_run(check_run_id).edit(
+            status="completed",
+            conclusion=content.conclusion,
+            completed_at=datetime.now(UTC),
+            output=output,
             actions=[RERUN_ACTION],
         )

@@ -16,6 +16,10 @@ organisation and name prefix. They are written in a TOML file:
 
 and synced into the store (`python -m grader.store.assignments FILE`, or
 automatically at start when GRADER_SERVICE__ASSIGNMENTS_FILE names the file).
+
+Without `pass_mark` a new assignment takes the lab's (`pass_mark` in its lab.toml), else
+GRADER_SERVICE__PASS_MARK, and an existing one keeps what it has, which staff may have set
+in the dashboard. Whether reviewed grades are released is decided in the dashboard only.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from grader.core.errors import InvalidInput
+from grader.core.lab import default_lab_path, load_lab
 from grader.history.deadline import DeadlinePolicy
-from grader.settings import get_settings
+from grader.settings import Settings, get_settings
 from grader.store.db import Connection, connect
 from grader.store.migrate import apply_migrations
 
@@ -46,6 +51,13 @@ class Assignment(BaseModel):
     late_penalty_per_day: float = 0.0
     cutoff: datetime | None = None
     pass_mark: float = Field(default=50.0, ge=0, le=100)
+    released_at: datetime | None = None  # None: students see the grader's points only
+    released_by: str | None = None
+    reposts_requested_at: datetime | None = None
+
+    @property
+    def released(self) -> bool:
+        return self.released_at is not None
 
     @field_validator("deadline", "cutoff")
     @classmethod
@@ -88,14 +100,18 @@ def parse_assignments(text: str, source: str = "assignments file") -> list[Assig
     return out
 
 
-def save_assignment(conn: Connection, a: Assignment) -> int:
+def save_assignment(conn: Connection, a: Assignment, *, default_pass_mark: float = 50.0) -> int:
+    """Insert or update; a pass mark the assignment does not name is `default_pass_mark` for
+    a new assignment and left as it is for an existing one."""
+    named = "pass_mark" in a.model_fields_set
     row = conn.execute(
         "INSERT INTO assignments (organisation, repository_prefix, lab_id, deadline, grace,"
         " late_penalty_per_day, cutoff, pass_mark) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (organisation, repository_prefix) DO UPDATE SET lab_id = EXCLUDED.lab_id,"
         " deadline = EXCLUDED.deadline, grace = EXCLUDED.grace,"
         " late_penalty_per_day = EXCLUDED.late_penalty_per_day, cutoff = EXCLUDED.cutoff,"
-        " pass_mark = EXCLUDED.pass_mark RETURNING id",
+        " pass_mark = CASE WHEN %s THEN EXCLUDED.pass_mark ELSE assignments.pass_mark END"
+        " RETURNING id",
         (
             a.organisation,
             a.repository_prefix,
@@ -104,18 +120,60 @@ def save_assignment(conn: Connection, a: Assignment) -> int:
             a.grace,
             a.late_penalty_per_day,
             a.cutoff,
-            a.pass_mark,
+            a.pass_mark if named else default_pass_mark,
+            named,
         ),
     ).fetchone()
     assert row is not None
     return int(row["id"])
 
 
-def sync_file(conn: Connection, path: Path) -> list[int]:
+def default_pass_marks(settings: Settings, lab_ids: set[str]) -> dict[str, float]:
+    """Per lab id: the pass mark of the configured lab's lab.toml when it is that lab and
+    names one, else the service's setting."""
+    lab = load_lab(settings.lab_dir or default_lab_path())
+    return {
+        lab_id: lab.pass_mark
+        if lab.id == lab_id and lab.pass_mark is not None
+        else settings.service.pass_mark
+        for lab_id in lab_ids
+    }
+
+
+def sync_file(conn: Connection, path: Path, settings: Settings | None = None) -> list[int]:
     """Insert or update every assignment of the file (one transaction); none is deleted."""
+    settings = settings or get_settings()
     assignments = parse_assignments(path.read_text(encoding="utf-8"), str(path))
+    defaults = default_pass_marks(settings, {a.lab_id for a in assignments})
     with conn.transaction():
-        return [save_assignment(conn, a) for a in assignments]
+        return [
+            save_assignment(conn, a, default_pass_mark=defaults[a.lab_id]) for a in assignments
+        ]
+
+
+def set_release(conn: Connection, assignment_id: int, by_whom: str | None) -> None:
+    """Release the reviewed grades (`by_whom` a login), or withhold them again (None)."""
+    conn.execute(
+        "UPDATE assignments SET released_at = CASE WHEN %s::text IS NULL THEN NULL"
+        " ELSE clock_timestamp() END, released_by = %s::text WHERE id = %s",
+        (by_whom, by_whom, assignment_id),
+    )
+
+
+def set_pass_mark(conn: Connection, assignment_id: int, pass_mark: float) -> None:
+    if not 0 <= pass_mark <= 100:
+        raise InvalidInput("the pass mark is a percentage, between 0 and 100")
+    conn.execute(
+        "UPDATE assignments SET pass_mark = %s WHERE id = %s", (pass_mark, assignment_id)
+    )
+
+
+def request_reposts(conn: Connection, assignment_id: int) -> None:
+    """Note that every current check run of the class is to be posted again from now."""
+    conn.execute(
+        "UPDATE assignments SET reposts_requested_at = clock_timestamp() WHERE id = %s",
+        (assignment_id,),
+    )
 
 
 def get_assignment(conn: Connection, assignment_id: int) -> Assignment:

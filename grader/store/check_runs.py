@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -43,3 +44,14 @@ def run_for_check_run(conn: Connection, github_id: int) -> int | None:
         "SELECT run_id FROM check_runs WHERE github_id = %s", (github_id,)
     ).fetchone()
     return None if row is None else int(row["run_id"])
+
+
+def posted_since(conn: Connection, run_ids: Sequence[int], since: datetime) -> int:
+    """How many of the runs have a current check run completed at or after `since`."""
+    row = conn.execute(
+        "SELECT count(*) AS n FROM check_runs c WHERE c.run_id = ANY(%s)"
+        " AND c.status = 'completed' AND c.posted_at >= %s"
+        " AND c.id = (SELECT max(id) FROM check_runs WHERE run_id = c.run_id)",
+        (list(run_ids), since),
+    ).fetchone()
+    return 0 if row is None else int(row["n"])
