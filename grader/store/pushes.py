@@ -106,23 +106,30 @@ def join_branch_task(conn: Connection, push_id: int, boundary: datetime | None) 
     at once; a push after `boundary` (deadline + grace) never joins a task of pushes before
     it. Call in the transaction that stored the push: the repository row it holds locked
     (save_repository) keeps two deliveries to one repository from racing here."""
-    row = conn.execute(
-        "SELECT t.id, t.task_push_id, o.id AS old_id, o.after_sha AS old_sha,"
-        " n.after_sha AS new_sha, o.enqueued_at, " + _newer("o", "n") + " AS old_wins"
-        " FROM pushes n JOIN branch_tasks t ON t.repository_id = n.repository_id"
-        " AND t.ref = n.ref AND t.status = 'queued'"
-        " AND t.late = (%(b)s::timestamptz IS NOT NULL AND n.pushed_at > %(b)s)"
-        " JOIN pushes o ON o.id = t.push_id WHERE n.id = %(id)s FOR UPDATE OF t",
-        {"id": push_id, "b": boundary},
-    ).fetchone()
-    if row is None:
-        conn.execute(
+    while True:
+        # The common case first, in one statement: the branch has no task waiting.
+        created = conn.execute(
             "INSERT INTO branch_tasks (repository_id, ref, late, task_push_id, push_id)"
             " SELECT repository_id, ref, %(b)s::timestamptz IS NOT NULL AND pushed_at > %(b)s,"
-            " id, id FROM pushes WHERE id = %(id)s",
+            " id, id FROM pushes WHERE id = %(id)s"
+            " ON CONFLICT (repository_id, ref, late) WHERE status = 'queued' DO NOTHING"
+            " RETURNING id",
             {"id": push_id, "b": boundary},
-        )
-        return None
+        ).fetchone()
+        if created is not None:
+            return None
+        row = conn.execute(
+            "SELECT t.id, t.task_push_id, o.id AS old_id, o.after_sha AS old_sha,"
+            " n.after_sha AS new_sha, o.enqueued_at, " + _newer("o", "n") + " AS old_wins"
+            " FROM pushes n JOIN branch_tasks t ON t.repository_id = n.repository_id"
+            " AND t.ref = n.ref AND t.status = 'queued'"
+            " AND t.late = (%(b)s::timestamptz IS NOT NULL AND n.pushed_at > %(b)s)"
+            " JOIN pushes o ON o.id = t.push_id WHERE n.id = %(id)s FOR UPDATE OF t",
+            {"id": push_id, "b": boundary},
+        ).fetchone()
+        if row is not None:
+            break
+        # the waiting task started in between: this push needs a task of its own
     if row["old_wins"]:
         reason = f"superseded by the push of {row['old_sha'][:12]}"
         set_push_status(conn, push_id, SUPERSEDED, reason)
