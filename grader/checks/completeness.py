@@ -13,6 +13,7 @@ from collections import Counter
 from grader.checks.base import CheckContext, CheckResult
 from grader.checks.result import last_result
 from grader.core.lab import CheckSpec
+from grader.core.names import name_key
 from grader.core.trace import ExerciseRun, StatementOutcome
 from grader.submission.sql_static import analyze_query
 
@@ -42,10 +43,12 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
                 line=ctx.first_sql_line,
             )
         )
+    synonyms = ctx.lab.names.synonyms
     fragments = [str(v).lower() for v in spec.params.get("fragments", [])]
     table = str(spec.params.get("table", "trainingdata")).lower()
-    read = _relations_read(ctx.student, actual)
-    unread = [f for f in fragments if f not in read]
+    # Read under the student's own names too: TrainingData_Montréal is the Montreal fragment.
+    read = {name_key(r, synonyms) for r in _relations_read(ctx.student, actual)}
+    unread = [f for f in fragments if name_key(f, synonyms) not in read]
     if fragments and len(unread) == len(fragments):
         return CheckResult.none(
             ctx.finding(
@@ -55,7 +58,7 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
                 line=actual.line,
             )
         )
-    verdict = _verdict(actual, table_count, fragment_counts, table in read)
+    verdict = _verdict(actual, table_count, fragment_counts, name_key(table, synonyms) in read)
     score, message = verdict
     findings = []
     if message:

@@ -75,7 +75,7 @@ def _seed_only(ctx: CheckContext, kind: str, variant: VariantRun, there: CheckRe
     return ctx.finding(
         f"{kind}.seed-only",
         f"Gives the right {what} only on the lab's own data: values, ids or a LIMIT "
-        "taken from the seed's rows? "
+        "taken from the seed's rows, or a join or filter that only happens to fit them? "
         f"On other data ({variant.description}) the answer differs from the reference; "
         "write the query so that it computes the answer from the tables.",
         line=ctx.first_sql_line,

@@ -39,6 +39,12 @@ class Probe(BaseModel):
 
     name: str
     sql: str
+    # What the probe checks, for its findings ("the four fragments together"); by default
+    # the relation it reads.
+    about: str = ""
+    # Columns a student may add without being wrong, where the handout's own text allows
+    # them (1.3 says every hybrid fragment holds the date; its example does not).
+    optional_columns: list[str] = Field(default_factory=list)
 
 
 class Exercise(BaseModel):
@@ -53,6 +59,9 @@ class Exercise(BaseModel):
     reference: str | None = None  # path inside the bundle to the reference SQL
     probes: list[Probe] = Field(default_factory=list)
     checks: list[CheckSpec] = Field(default_factory=list)
+    # Earlier exercises whose objects this one reads: when the student's are missing or
+    # wrong, this exercise runs on the reference's instead, so one mistake costs once.
+    uses: list[str] = Field(default_factory=list)
 
 
 class SetupSpec(BaseModel):
@@ -113,6 +122,15 @@ class WrittenSettings(BaseModel):
     sql_similarity: float = Field(default=0.95, gt=0, le=1)  # cosine between normalised SQL
 
 
+class NameRules(BaseModel):
+    """How a student's object names are matched to the rubric's (grader.core.names)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # Words students write in another language or spelling, folded, to the rubric's word.
+    synonyms: dict[str, str] = Field(default_factory=dict)
+
+
 class SourceText(BaseModel):
     """Text a written answer must not be copied from: the exercise file, course material."""
 
@@ -136,6 +154,7 @@ class Lab(BaseModel):
     exercises: list[Exercise]
     variants: list[Variant] = Field(default_factory=list)
     written: WrittenSettings = Field(default_factory=WrittenSettings)
+    names: NameRules = Field(default_factory=NameRules)
     # Percent of the points a check run counts as passed, for assignments that name none.
     pass_mark: float | None = Field(default=None, ge=0, le=100)
     sources: tuple[SourceText, ...] = ()  # read by load_lab from the template and course material
@@ -146,6 +165,11 @@ class Lab(BaseModel):
         ids = [e.id for e in self.exercises]
         if len(ids) != len(set(ids)):
             raise ValueError(f"duplicate exercise ids in {ids}")
+        for exercise in self.exercises:
+            earlier = ids[: ids.index(exercise.id)]
+            wrong = [u for u in exercise.uses if u not in earlier]
+            if wrong:
+                raise ValueError(f"exercise {exercise.id} uses {wrong}: not an earlier exercise")
         return self
 
     @property

@@ -47,6 +47,12 @@ class ExerciseRun(BaseModel):
     # the exercise left a transaction block open (or failed): the runner rolled it back
     rolled_back_open_transaction: bool = False
     elapsed_ms: float = 0.0
+    # The probes' relations found under the student's own names (rubric name -> student's).
+    renamed: dict[str, str] = Field(default_factory=dict)
+    # Earlier exercises whose objects were missing or wrong: this run used the reference's,
+    # and `own_statements` is the run on the student's own objects (for pasted output).
+    on_reference: list[str] = Field(default_factory=list)
+    own_statements: list[StatementOutcome] | None = None
 
 
 class EngineInfo(BaseModel):

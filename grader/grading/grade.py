@@ -7,7 +7,7 @@ Celery task and the dashboard's re-run are thin adapters that gather the evidenc
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from grader.checks import REGISTRY, CheckContext, CheckResult
 from grader.checks.base import VariantRun
@@ -188,7 +188,7 @@ def _grade_exercise(submission: Submission, lab: Lab, ev: Evidence, ex: Exercise
     out.findings.extend(_run_notes(ctx, student))
     total_weight = sum(c.weight for c in ex.checks) or 1.0
     earned = 0.0
-    results = [(spec, _run_check(ctx, spec)) for spec in ex.checks]
+    results = [(spec, _run_check(_for_check(ctx, spec), spec)) for spec in ex.checks]
     voided = frozenset().union(*(r.voids for _, r in results))
     out.integrity_hold = any(f.code in HOLD_CODES for _, r in results for f in r.findings)
     for spec, result in results:
@@ -204,6 +204,15 @@ def _grade_exercise(submission: Submission, lab: Lab, ev: Evidence, ex: Exercise
     out.review_points = round(out.review_points, 2)
     out.status = _status(out.score, ex.points)
     return out
+
+
+def _for_check(ctx: CheckContext, spec: CheckSpec) -> CheckContext:
+    """Pasted output is what the student's own objects gave, even where the exercise was
+    judged again on the reference's (run/prerequisites)."""
+    run = ctx.student
+    if spec.type != "pasted" or run is None or run.own_statements is None:
+        return ctx
+    return replace(ctx, student=run.model_copy(update={"statements": run.own_statements}))
 
 
 def _run_check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
@@ -248,6 +257,17 @@ def _run_notes(ctx: CheckContext, run: ExerciseRun | None) -> list[Finding]:
             notes.append(
                 ctx.finding("limit.statement", f"Stopped by the {stmt.limit}.", line=stmt.line)
             )
+    if run.on_reference:
+        earlier = ", ".join(run.on_reference)
+        notes.append(
+            ctx.finding(
+                "run.on-reference",
+                f"The objects of {earlier} that this exercise reads were missing or wrong, so "
+                f"your SQL here also ran on the reference's objects of {earlier}: this exercise "
+                "is judged on its own, and your pasted output against your own objects.",
+                severity=Severity.INFO,
+            )
+        )
     if run.rolled_back_open_transaction:
         notes.append(
             ctx.finding(

@@ -132,13 +132,19 @@ class GradingSession:
     ) -> tuple[RunTrace, dict[str, tuple[RunTrace, RunTrace]]]:
         """The student's run on the seed, and the varied exercises on each variant data
         set: one job copy per variant, its exercises in sequence as in the seed's run."""
-        plan = plan_submission(submission, self.lab)
+        plan = plan_submission(submission, self.lab, self.reference())
         names = [v.name for v in self.lab.variants] if self.lab.varied_exercises else []
         references = {name: self.variant_reference(name) for name in names}
-        varied = _varied(plan, self.lab)
         run, *on_variants = self._run(
             _Job(plan, "job", on_progress),
-            *(_Job(varied, "variant", variant=name) for name in names),
+            *(
+                _Job(
+                    _varied(plan_submission(submission, self.lab, references[name]), self.lab),
+                    "variant",
+                    variant=name,
+                )
+                for name in names
+            ),
         )
         return run, {
             name: (trace, references[name]) for name, trace in zip(names, on_variants, strict=True)
@@ -219,7 +225,11 @@ class GradingSession:
         job = cluster.new_job(self.lab, f"{spec.kind}_{uuid.uuid4().hex[:12]}", spec.variant)
         try:
             exercises, limit = execute(
-                job, spec.plan, self.settings.limits, on_progress=spec.on_progress
+                job,
+                spec.plan,
+                self.settings.limits,
+                on_progress=spec.on_progress,
+                synonyms=self.lab.names.synonyms,
             )
         except GraderError as exc:
             return RunTrace(engine=engine, nodes=nodes, infrastructure_error=exc.message)

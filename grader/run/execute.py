@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from grader.cluster.base import JobDatabase
 from grader.core.lab import Probe
 from grader.core.trace import ExerciseRun, Outcome, StatementOutcome
+from grader.run import object_names
+from grader.run.prerequisites import Prerequisite, ReferenceObjects, broken
 from grader.run.session import Session
 from grader.run.watchdog import GRACE_SECONDS
 from grader.settings import Limits
@@ -38,6 +40,7 @@ class PlannedExercise:
     id: str
     statements: tuple[PlannedStatement, ...]
     probes: tuple[Probe, ...]
+    prerequisites: tuple[Prerequisite, ...] = ()  # earlier exercises whose objects it reads
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ def execute(
     limits: Limits,
     *,
     on_progress: Callable[[str], None] | None = None,
+    synonyms: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, ExerciseRun], str | None]:
     """Run every exercise in order; the runs by exercise id, and the job limit if it fired.
 
@@ -88,7 +92,11 @@ def execute(
                 continue
             if on_progress is not None:
                 on_progress(f"running exercise {exercise.id}")
-            run = _Exercise(session, limits, labels, job_deadline).run(exercise)
+            runner = _Exercise(session, limits, labels, job_deadline, synonyms or {})
+            run = runner.run(exercise)
+            missing = broken(exercise.prerequisites, runs)
+            if missing and run.limit is None:
+                run = runner.rerun_on_reference(exercise, run, missing, runs, job.admin_dsn)
             runs[exercise.id] = run
             if run.limit == labels.job:
                 job_limit = labels.job
@@ -98,11 +106,47 @@ def execute(
 
 
 class _Exercise:
-    def __init__(self, session: Session, limits: Limits, labels: _Labels, job_deadline: float):
+    def __init__(
+        self,
+        session: Session,
+        limits: Limits,
+        labels: _Labels,
+        job_deadline: float,
+        synonyms: Mapping[str, str],
+    ):
         self._session = session
         self._limits = limits
         self._labels = labels
         self._job_deadline = job_deadline
+        self._synonyms = synonyms
+
+    def rerun_on_reference(
+        self,
+        exercise: PlannedExercise,
+        first: ExerciseRun,
+        missing: Sequence[str],
+        runs: Mapping[str, ExerciseRun],
+        admin_dsn: str,
+    ) -> ExerciseRun:
+        """The exercise again, on the reference's objects of the earlier exercises in
+        `missing`, with the first run's statements kept for the pasted output; the first
+        run as it was when those objects cannot be built."""
+        wanted = [p for p in exercise.prerequisites if p.exercise in missing]
+        names: dict[str, str] = {}
+        for prerequisite in wanted:
+            earlier = runs.get(prerequisite.exercise)
+            names.update(earlier.renamed if earlier else {})
+        objects = ReferenceObjects(self._session, admin_dsn)
+        if not objects.build(wanted, names):
+            return first
+        try:
+            graded = self.run(exercise)
+        finally:
+            objects.restore()
+        graded.own_statements = first.statements
+        graded.on_reference = list(missing)
+        graded.elapsed_ms += first.elapsed_ms
+        return graded
 
     def run(self, exercise: PlannedExercise) -> ExerciseRun:
         started = time.monotonic()
@@ -124,11 +168,13 @@ class _Exercise:
                 if outcome.limit in (self._labels.exercise, self._labels.job):
                     run.limit = outcome.limit
         run.rolled_back_open_transaction = self._session.rollback_open_transaction()
+        if exercise.probes and run.limit != self._labels.job:
+            run.renamed = object_names.resolve(self._session, exercise.probes, self._synonyms)
         for probe in exercise.probes:
             if run.limit == self._labels.job:
                 run.probes[probe.name] = _skipped(_probe(probe), run.limit)
                 continue
-            outcome = self._statement(_probe(probe), math.inf)
+            outcome = self._statement(_probe(probe, run.renamed), math.inf)
             run.probes[probe.name] = outcome
             if outcome.limit == self._labels.job:
                 run.limit = self._labels.job
@@ -150,8 +196,9 @@ class _Exercise:
         return outcome
 
 
-def _probe(probe: Probe) -> PlannedStatement:
-    return PlannedStatement(sql=probe.sql, line=None, kind="probe", meta=False)
+def _probe(probe: Probe, renamed: Mapping[str, str] | None = None) -> PlannedStatement:
+    sql = object_names.rename_relations(probe.sql, renamed or {})
+    return PlannedStatement(sql=sql, line=None, kind="probe", meta=False)
 
 
 def _skipped(planned: PlannedStatement, limit: str | None) -> StatementOutcome:

@@ -171,6 +171,17 @@ def analyze_query(sql: str) -> QueryShape | None:
     )
 
 
+def fills_table(sql: str) -> bool:
+    """True for `CREATE TABLE ... AS SELECT`: it creates the table and fills it, as a
+    CREATE TABLE followed by an INSERT ... SELECT does."""
+    tree = _parse(_without_leading_noise(sql).rstrip().rstrip(";"))
+    return (
+        isinstance(tree, exp.Create)
+        and str(tree.args.get("kind", "")).upper() == "TABLE"
+        and isinstance(tree.expression, exp.Query)
+    )
+
+
 def filters_non_key(shape: QueryShape, distribution_keys: Mapping[str, str]) -> bool:
     """True when the query filters on a column that is no table's distribution key."""
     keys = {column.lower() for column in distribution_keys.values()}

@@ -92,8 +92,11 @@ VALUES
     (313, 49, 'Japan',   '2024-07-19', 'consultation',  6800.00, 'JPY', 'pending'),
     (314, 45, 'Canada',  '2024-08-02', 'consultation',   160.00, 'CAD', 'paid'),
     (315, 48, 'Tunisia', '2024-08-25', 'medication',      88.00, 'TND', 'paid'),
-    (316, 43, 'Senegal', '2024-09-01', 'consultation',  9000.00, 'XOF', 'paid');
+    (316, 43, 'Senegal', '2024-09-01', 'consultation',  9000.00, 'XOF', 'paid'),
+    -- A second payment of a French patient: in the seed every French patient pays once,
+    -- so a reconstruction joined on idPatient instead of idTrans looks right there only.
+    (317, 33, 'France',  '2024-09-20', 'lab test',        42.00, 'EUR', 'paid');
 
 SELECT setval(pg_get_serial_sequence('medicalrecords', 'idrecord'), 218);
 SELECT setval(pg_get_serial_sequence('trainingdata', 'iddata'), 34);
-SELECT setval(pg_get_serial_sequence('transactions', 'idtrans'), 316);
+SELECT setval(pg_get_serial_sequence('transactions', 'idtrans'), 317);
