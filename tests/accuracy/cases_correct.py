@@ -329,4 +329,59 @@ ORDER BY 4 DESC;"""
         },
         verdicts={"3.2": F("full", "the handout's own shape, ordered by position")},
     ),
+    Case(
+        "c19-hybrid-with-date-1.3",
+        "1.3 management views that also carry the date",
+        sql={
+            "1.3": views_13().replace(
+                "SELECT idTrans, idPatient, type, status",
+                "SELECT idTrans, idPatient, date, type, status",
+            )
+            + "\n\n"
+            + JOIN_13
+        },
+        # the handout's own text: "All contain: idTrans, idPatient, date (JOIN keys)"
+        verdicts={"1.3": F("full", "the handout says every hybrid fragment holds the date")},
+    ),
+    Case(
+        "c20-french-hybrid-names-1.3",
+        "1.3 views named in French: Trans_Tunisie_Financier, Trans_Japon_Gestion...",
+        sql={
+            "1.3": views_13(
+                "CREATE OR REPLACE VIEW Trans_{c}_{k} AS\n  SELECT {cols}\n"
+                "  FROM Transactions WHERE country = '{country}';"
+            )
+            .replace("_TN_", "_Tunisie_")
+            .replace("_CA_", "_Canada_")
+            .replace("_JP_", "_Japon_")
+            .replace("_Financial", "_Financier")
+            .replace("_Management", "_Gestion")
+            .replace("Trans_FR_Financier", "Trans_FR_Financial")
+            .replace("Trans_FR_Gestion", "Trans_FR_Management")
+            + "\n\n"
+            + JOIN_13
+        },
+        # the eight fragments hold the right rows and columns; the names are French
+        verdicts={"1.3": F("full", "French view names for the right fragments")},
+    ),
+    Case(
+        "c21-camelcase-1.2b",
+        "1.2b tables named MedicalRecordsClinical and MedicalRecordsAI, filled by INSERT",
+        sql={
+            "1.2b": """CREATE TABLE MedicalRecordsClinical (
+  idRecord bigint PRIMARY KEY, idPatient integer, country text, date date,
+  examType text, result text);
+CREATE TABLE MedicalRecordsAI (
+  idRecord bigint PRIMARY KEY, idPatient integer, country text,
+  aiModelUsed text, aiScore numeric(5,4), aiVersion text);
+INSERT INTO MedicalRecordsClinical (idRecord, idPatient, country, date, examType, result)
+  SELECT idRecord, idPatient, country, date, examType, result FROM MedicalRecords;
+INSERT INTO MedicalRecordsAI (idRecord, idPatient, country, aiModelUsed, aiScore, aiVersion)
+  SELECT idRecord, idPatient, country, aiModelUsed, aiScore, aiVersion FROM MedicalRecords;
+SELECT c.*, a.aiModelUsed, a.aiScore, a.aiVersion
+FROM MedicalRecordsClinical c JOIN MedicalRecordsAI a ON a.idRecord = c.idRecord
+ORDER BY c.idRecord;"""
+        },
+        verdicts={"1.2b": F("full", "the same two fragments without the underscore")},
+    ),
 ]

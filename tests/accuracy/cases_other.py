@@ -165,6 +165,41 @@ FROM Transactions WHERE status = 'paid' GROUP BY country ORDER BY country;"""
         # Citus refuses it: "the query contains a join that requires repartitioning"
         verdicts={"3.2": V("quarter", "fails on the lab's Citus cluster: no result at all")},
     ),
+    Case(
+        "w14-column-subset-1.1a",
+        "1.1a: the fragments keep only the id, the model and the site",
+        sql={
+            "1.1a": views_11a().replace(
+                "SELECT * FROM TrainingData",
+                "SELECT idData, modelName, siteOrigin FROM TrainingData",
+            )
+        },
+        # a horizontal fragment keeps every column: these views lose most of the table
+        verdicts={"1.1a": V("quarter", "horizontal fragments must keep all the columns")},
+    ),
+    Case(
+        "w15-no-key-filter-3.3",
+        "3.3 joins and aggregates but filters on the distribution key only",
+        sql={
+            "3.3": """SELECT p.country, COUNT(*) AS exams, ROUND(AVG(mr.aiScore), 4) AS avg_score
+FROM Patients p
+JOIN MedicalRecords mr ON mr.idPatient = p.idPatient AND mr.country = p.country
+WHERE p.country = 'France'
+GROUP BY p.country;"""
+        },
+        verdicts={"3.3": V("quarter", "the exercise asks for a filter on a non-key column")},
+    ),
+    Case(
+        "w16-fragments-overlap-1.1a",
+        "1.1a: the Tokyo view also takes Montreal's rows",
+        sql={
+            "1.1a": views_11a().replace(
+                "WHERE siteOrigin = 'Tokyo'", "WHERE siteOrigin IN ('Tokyo', 'Montreal')"
+            )
+        },
+        # Montreal's rows now sit in two fragments: the fragmentation is not disjoint
+        verdicts={"1.1a": V("quarter", "a row in two fragments: not a fragmentation")},
+    ),
 ]
 
 HARD = [
