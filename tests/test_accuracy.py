@@ -19,7 +19,9 @@ from grader.core.lab import default_lab_path, load_lab
 from grader.core.report import Report
 from grader.pipeline.session import GradingSession
 from grader.settings import Settings
+from tests.accuracy.agreement import measure
 from tests.accuracy.model import AUTO_GRADED, Verdict, disagreement, load_corpus
+from tests.accuracy.summary import ACCURACY_TABLE
 from tests.local_cluster_support import HAS_CITUS
 
 pytestmark = [
@@ -84,3 +86,15 @@ def test_ta_verdict(
     report = corpus_reports[case]
     assert report.status == "completed", report.error
     assert disagreement(report, exercise, verdict) is None, verdict.why
+
+
+def test_agreement_is_shown_at_the_end_of_the_run(
+    request: pytest.FixtureRequest, corpus_reports: dict[str, Report]
+) -> None:
+    """The table bench/accuracy.py prints, from the reports graded above; the run's summary
+    shows it (tests/conftest.py), and the issue's bar of 97% holds."""
+    graded = [(case, corpus_reports[case.name]) for case in load_corpus()]
+    agreement = measure(graded)
+    request.config.stash[ACCURACY_TABLE] = agreement.table()
+    ok, n = agreement.total
+    assert ok >= 0.97 * n, agreement.table()
