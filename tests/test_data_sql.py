@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from grader.checks import executes
+from grader.checks.base import CheckContext
 from grader.core.lab import default_lab_path, load_lab
+from grader.core.trace import ExerciseRun, Outcome, StatementOutcome
+from grader.run.plan import plan_submission
 from grader.submission.reader import read_submission
 
 LAB = load_lab(default_lab_path())
@@ -74,3 +78,35 @@ def test_the_labs_own_scripts_and_links_outside_are_never_answers(tmp_path: Path
     submission = read_submission(root, LAB, max_bytes=100_000)
     assert [b.file for b in submission.answers["3.2"].sql if b.file] == []
     assert "reader.symlink-outside" in [f.code for f in submission.findings]
+
+
+def test_a_finding_on_a_statement_from_data_points_into_that_file(tmp_path: Path) -> None:
+    """The engine's error on line 2 of data/perf.sql is shown at data/perf.sql:2, not at
+    line 2 of the exercise file."""
+    files = {"data/perf.sql": "-- mine\nSELECT nosuch FROM Patients;\n"}
+    root = clone(tmp_path, "```sql\n\\i data/perf.sql\n```\n", files)
+    submission = read_submission(root, LAB, max_bytes=100_000)
+    planned = next(p for p in plan_submission(submission, LAB) if p.id == "3.2")
+    sent = [s for s in planned.statements if not s.meta]
+    assert [(s.file, s.line) for s in sent] == [("data/perf.sql", 2)]
+    failed = StatementOutcome(
+        sql=sent[0].sql,
+        line=sent[0].line,
+        file=sent[0].file,
+        outcome=Outcome.ERROR,
+        error='column "nosuch" does not exist',
+    )
+    exercise = LAB.exercise("3.2")
+    ctx = CheckContext(
+        lab=LAB,
+        exercise=exercise,
+        answer=submission.answers["3.2"],
+        template=None,
+        student=ExerciseRun(exercise="3.2", statements=[failed]),
+        reference=None,
+        engine=None,
+        exercise_file=LAB.exercise_file,
+    )
+    spec = next(c for c in exercise.checks if c.type == "executes")
+    finding = next(f for f in executes.check(ctx, spec).findings if f.code == "executes.error")
+    assert (finding.file, finding.line) == ("data/perf.sql", 2)

@@ -43,16 +43,18 @@ class CheckContext:
         severity: Severity = Severity.ERROR,
         line: int | None = None,
         detail: str | None = None,
+        file: str | None = None,
     ) -> Finding:
-        """A finding anchored in this exercise; without a line, at its heading."""
+        """A finding anchored in this exercise; without a line, at its heading. `file` names
+        the data/*.sql file a statement came from, whose lines are its own."""
         if line is None and self.answer is not None:
-            line = self.answer.heading_line
+            line, file = self.answer.heading_line, None
         return Finding(
             code=code,
             message=message,
             severity=severity,
             exercise=self.exercise.id,
-            file=self.exercise_file if line is not None else None,
+            file=(file or self.exercise_file) if line is not None else None,
             line=line,
             detail=detail,
         )
@@ -61,6 +63,13 @@ class CheckContext:
     def first_sql_line(self) -> int | None:
         if self.answer is not None and self.answer.sql:
             return self.answer.sql[0].line
+        return None
+
+    @property
+    def first_sql_file(self) -> str | None:
+        """The data/*.sql file the first SQL block was read from, if it was."""
+        if self.answer is not None and self.answer.sql:
+            return self.answer.sql[0].file or None
         return None
 
 

@@ -63,9 +63,7 @@ def _by_content(
         for chosen in itertools.permutations(free, len(todo)):
             if all(a in candidates[e] for e, a in zip(todo, chosen, strict=True)):
                 pairing = dict(zip(todo, chosen, strict=True))
-                if bag_diff(
-                    _projected(expected, todo), _projected(actual, chosen), tolerance
-                ).same:
+                if bag_diff(_projected(expected, todo), _projected(actual, chosen), tolerance).same:
                     return pairing
     result: dict[int, int] = {}
     for e in todo:
@@ -127,4 +125,3 @@ def matched_rows(
 def shared_names(alignment: Alignment, actual_columns: Sequence[str]) -> list[str]:
     """The shared columns under the student's own names, for showing a diff."""
     return [actual_columns[a] for a in alignment.pairs if a is not None]
-

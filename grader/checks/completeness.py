@@ -41,6 +41,7 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
                 "No query here returned rows: count the rows of each fragment and of "
                 "TrainingData in one SELECT.",
                 line=ctx.first_sql_line,
+                file=ctx.first_sql_file,
             )
         )
     synonyms = ctx.lab.names.synonyms
@@ -56,13 +57,16 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
                 "The query reads none of the fragment views, so its numbers are typed in, "
                 "not counted: count the rows of each view with COUNT(*).",
                 line=actual.line,
+                file=actual.file,
             )
         )
     verdict = _verdict(actual, table_count, fragment_counts, name_key(table, synonyms) in read)
     score, message = verdict
     findings = []
     if message:
-        findings.append(ctx.finding("completeness.missing", message, line=actual.line))
+        findings.append(
+            ctx.finding("completeness.missing", message, line=actual.line, file=actual.file)
+        )
     if unread and score > 0.5:
         score = 0.5
         findings.append(
@@ -71,6 +75,7 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
                 f"The query does not read {', '.join(unread)}: every fragment must be "
                 "counted for the total to mean anything.",
                 line=actual.line,
+                file=actual.file,
             )
         )
     return CheckResult(score, findings)

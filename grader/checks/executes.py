@@ -30,6 +30,7 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
                     f"The engine refuses this statement, as it should here: {stmt.error}",
                     severity=Severity.INFO,
                     line=stmt.line,
+                    file=stmt.file,
                 )
             )
             continue
@@ -38,5 +39,5 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
             message = f"The engine returned an error: {stmt.error}"
         else:
             message = f"Stopped by the grader: {stmt.limit or stmt.outcome.value}."
-        findings.append(ctx.finding("executes.error", message, line=stmt.line))
+        findings.append(ctx.finding("executes.error", message, line=stmt.line, file=stmt.file))
     return CheckResult(1.0 - failed / len(sent), findings)

@@ -40,7 +40,12 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
         if got is None or got.outcome is not Outcome.OK or got.rows is None:
             why = got.error if got is not None and got.error else "it was not run"
             findings.append(
-                ctx.finding("objects.missing", f"{about[name]}: {why}.", line=ctx.first_sql_line)
+                ctx.finding(
+                    "objects.missing",
+                    f"{about[name]}: {why}.",
+                    line=ctx.first_sql_line,
+                    file=ctx.first_sql_file,
+                )
             )
             continue
         problems = _compare(
@@ -74,6 +79,7 @@ def _compare(
                 "objects.missing-columns",
                 f"{label} lacks {_columns(len(alignment.missing))} it must hold ({lacking}).",
                 line=ctx.first_sql_line,
+                file=ctx.first_sql_file,
             )
         )
     if alignment.extra:
@@ -84,6 +90,7 @@ def _compare(
                 f"{label} holds {_columns(len(alignment.extra))} it must not ({extra}): "
                 "a fragment keeps exactly the columns of its definition.",
                 line=ctx.first_sql_line,
+                file=ctx.first_sql_file,
             )
         )
     wanted, produced = matched_rows(alignment, ref.rows or [], got.rows or [])
@@ -94,6 +101,7 @@ def _compare(
                 "objects.content",
                 f"{label} does not hold the expected rows.",
                 line=ctx.first_sql_line,
+                file=ctx.first_sql_file,
                 detail=describe_diff(shared_names(alignment, g_cols), diff),
             )
         )

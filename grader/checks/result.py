@@ -50,6 +50,7 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
                 f"The result differs from the expected one: {len(diff.missing)} missing, "
                 f"{len(diff.extra)} unexpected row(s).",
                 line=actual.line,
+                file=actual.file,
                 detail=describe_diff(shared_names(alignment, actual.columns or []), diff),
             )
         )
@@ -65,6 +66,7 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
                 "result.order",
                 f"The rows are right but not in the requested order: {asked}.",
                 line=actual.line,
+                file=actual.file,
             )
         )
         return CheckResult(0.5, findings)
@@ -73,9 +75,7 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     return CheckResult(1.0, findings)
 
 
-def _alignment(
-    expected: StatementOutcome, actual: StatementOutcome, tolerance: float
-) -> Alignment:
+def _alignment(expected: StatementOutcome, actual: StatementOutcome, tolerance: float) -> Alignment:
     e_cols, a_cols = expected.columns or [], actual.columns or []
     if not e_cols or not a_cols:
         return positional(len(e_cols), len(a_cols))
@@ -99,6 +99,7 @@ def _column_findings(
                 f"The result lacks {_count(len(alignment.missing))} the exercise asks for "
                 f"({names}); add {'it' if len(alignment.missing) == 1 else 'them'} to the SELECT.",
                 line=actual.line,
+                file=actual.file,
             )
         )
     if alignment.extra:
@@ -109,6 +110,7 @@ def _column_findings(
                 f"The result has {_count(len(alignment.extra))} the exercise does not ask for "
                 f"({names}); remove {'it' if len(alignment.extra) == 1 else 'them'}.",
                 line=actual.line,
+                file=actual.file,
             )
         )
     if fixed and not alignment.positional and not (alignment.missing or alignment.extra):
@@ -118,6 +120,7 @@ def _column_findings(
                 "The columns are right, but the exercise asks for them in this order: "
                 f"{', '.join(e_cols)}.",
                 line=actual.line,
+                file=actual.file,
             )
         )
     return findings

@@ -63,4 +63,11 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     # Where the exercise is defined by its shape (3.3), one requirement missed is most of it.
     each = float(p.get("unmet_costs", 1.0 / len(requirements)))
     score = max(0.0, 1.0 - len(unmet) * each)
-    return CheckResult(score, [ctx.finding("structure.missing", message, line=ctx.first_sql_line)])
+    return CheckResult(
+        score,
+        [
+            ctx.finding(
+                "structure.missing", message, line=ctx.first_sql_line, file=ctx.first_sql_file
+            )
+        ],
+    )

@@ -79,6 +79,7 @@ def _seed_only(ctx: CheckContext, kind: str, variant: VariantRun, there: CheckRe
         f"On other data ({variant.description}) the answer differs from the reference; "
         "write the query so that it computes the answer from the tables.",
         line=ctx.first_sql_line,
+        file=ctx.first_sql_file,
         detail=f"On the variant data set {variant.name}:\n{detail}" if detail else None,
     )
 

@@ -31,9 +31,7 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
             manual_review=True,
         )
     points = ctx.exercise.points * spec.weight / (sum(c.weight for c in ctx.exercise.checks) or 1)
-    copy = find_copy(
-        "\n".join(s.text for s in own), ctx.lab.sources, ctx.lab.written.copy_share
-    )
+    copy = find_copy("\n".join(s.text for s in own), ctx.lab.sources, ctx.lab.written.copy_share)
     if copy is not None:
         copied = ctx.finding(
             "written.copied",
@@ -85,9 +83,7 @@ def _restates(sentence: str, question: str) -> bool:
     return not mine or len(mine & _runs(question)) / len(mine) >= _REPEAT_SHARE
 
 
-def _findings(
-    ctx: CheckContext, result: Assessment, points: float, summary: str
-) -> list[Finding]:
+def _findings(ctx: CheckContext, result: Assessment, points: float, summary: str) -> list[Finding]:
     out = [
         ctx.finding(
             "written.suggested",

@@ -25,6 +25,7 @@ class Outcome(StrEnum):
 class StatementOutcome(BaseModel):
     sql: str
     line: int | None = None  # line in the exercise file where the statement starts
+    file: str | None = None  # set when the statement came from a data/*.sql file: its lines
     kind: str = ""  # "select", "create_view", "insert", "meta", ...
     outcome: Outcome = Outcome.OK
     columns: list[str] | None = None  # None when the statement returns no rows

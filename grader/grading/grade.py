@@ -251,11 +251,17 @@ def _run_notes(ctx: CheckContext, run: ExerciseRun | None) -> list[Finding]:
                     f"psql meta-command not run by the grader: {stmt.sql.strip()[:40]}",
                     severity=Severity.INFO,
                     line=stmt.line,
+                    file=stmt.file,
                 )
             )
         elif stmt.limit:
             notes.append(
-                ctx.finding("limit.statement", f"Stopped by the {stmt.limit}.", line=stmt.line)
+                ctx.finding(
+                    "limit.statement",
+                    f"Stopped by the {stmt.limit}.",
+                    line=stmt.line,
+                    file=stmt.file,
+                )
             )
     if run.on_reference:
         earlier = ", ".join(run.on_reference)

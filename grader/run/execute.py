@@ -33,6 +33,7 @@ class PlannedStatement:
     line: int | None  # line in the exercise file where the statement starts
     kind: str  # "select", "create_view", "meta", ...
     meta: bool  # a psql meta-command (\d, \x): never sent to the engine
+    file: str | None = None  # the data/*.sql file it was read from; None: the exercise file
 
 
 @dataclass(frozen=True)
@@ -192,7 +193,7 @@ class _Exercise:
         if deadline <= now:
             return _skipped(planned, label)
         outcome = self._session.run(planned.sql, deadline=deadline, label=label)
-        outcome.line, outcome.kind = planned.line, planned.kind
+        outcome.line, outcome.kind, outcome.file = planned.line, planned.kind, planned.file
         return outcome
 
 
@@ -205,6 +206,7 @@ def _skipped(planned: PlannedStatement, limit: str | None) -> StatementOutcome:
     return StatementOutcome(
         sql=planned.sql,
         line=planned.line,
+        file=planned.file,
         kind=planned.kind,
         outcome=Outcome.SKIPPED,
         limit=limit,

@@ -25,7 +25,9 @@ def plan_submission(
         statements: list[PlannedStatement] = []
         for block in answer.sql if answer else []:
             statements += [
-                PlannedStatement(sql=s.text, line=s.line, kind=s.kind, meta=s.meta)
+                PlannedStatement(
+                    sql=s.text, line=s.line, kind=s.kind, meta=s.meta, file=block.file or None
+                )
                 for s in split_statements(block.text, block.line)
             ]
         planned.append(
