@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 from grader.checks.base import CheckContext, CheckResult
 from grader.checks.compare import bag_diff, render_rows
+from grader.checks.pasted_pairs import is_meta, pairs
 from grader.core.findings import Finding, Severity
 from grader.core.lab import CheckSpec
 from grader.core.trace import Outcome, StatementOutcome
-from grader.submission.model import Block, ExerciseAnswer
 from grader.submission.psql_output import (
     PastedItem,
     PastedMessage,
@@ -126,7 +126,6 @@ _META_HEADERS = frozenset(
     }
 )
 _META_FIRST = frozenset({"Schema", "Column", "Name", "Role name"})
-_SESSION_PROMPT = re.compile(r"^[\w.@$-]+[=\-^!*'\"$(][*!?]?[#>]\s?")
 
 
 def _table_matches(pasted: PastedTable, stmt: StatementOutcome, engine: _Engine) -> bool:
@@ -246,61 +245,6 @@ def _engine_of(statements: Sequence[StatementOutcome], roles: Roles) -> _Engine:
     )
 
 
-def _is_meta(sql: str) -> bool:
-    return sql.lstrip().startswith("\\")
-
-
-def _followed(block: Block, answer: ExerciseAnswer) -> Block | None:
-    """The SQL block the pasted block comes right after, if any."""
-    before = [b for b in answer.sql if not b.file and b.end_line < block.line]
-    return max(before, key=lambda b: b.line) if before else None
-
-
-def _squashed(sql: str) -> str:
-    return re.sub(r"\s+", " ", sql).strip().rstrip(";").strip().casefold()
-
-
-def _session(block: Block) -> list[tuple[int, str]]:
-    """(0-based line, statement typed) for each run of prompt lines in a pasted session."""
-    out: list[tuple[int, str]] = []
-    lines = block.text.split("\n")
-    i = 0
-    while i < len(lines):
-        if not _SESSION_PROMPT.match(lines[i]):
-            i += 1
-            continue
-        start, typed = i, []
-        while i < len(lines) and _SESSION_PROMPT.match(lines[i]):
-            typed.append(_SESSION_PROMPT.sub("", lines[i], count=1))
-            i += 1
-        out.append((start, "\n".join(typed)))
-    return out
-
-
-def _pairs(
-    block: Block, answer: ExerciseAnswer, statements: Sequence[StatementOutcome]
-) -> list[tuple[int, list[StatementOutcome]]]:
-    """(from 0-based line, the statements whose output follows): a pasted session pairs
-    each output with the statement typed at the prompt above it; otherwise the whole
-    block pairs with the SQL block it follows."""
-    session = _session(block)
-    if session:
-        return [
-            (
-                start,
-                [s for s in statements if _squashed(s.sql) == _squashed(typed)]
-                if not _is_meta(typed)
-                else [StatementOutcome(sql=typed, outcome=Outcome.SKIPPED)],
-            )
-            for start, typed in session
-        ]
-    sql = _followed(block, answer)
-    if sql is None:
-        return [(0, [])]
-    inside = [s for s in statements if s.line and sql.line <= s.line <= sql.end_line]
-    return [(0, inside)]
-
-
 def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     blocks = ctx.answer.outputs if ctx.answer else []
     if not blocks or ctx.answer is None:
@@ -319,10 +263,10 @@ def check(ctx: CheckContext, spec: CheckSpec) -> CheckResult:
     findings: list[Finding] = []
     judged = 0
     for block in blocks:
-        pairs = _pairs(block, ctx.answer, statements)
+        block_pairs = pairs(block, ctx.answer, statements)
         for item in parse_psql_output(block.text):
-            paired = [p for start, p in pairs if start <= item.line][-1:] or [[]]
-            if paired[0] and all(_is_meta(s.sql) for s in paired[0]):
+            paired = [p for start, p in block_pairs if start <= item.line][-1:] or [[]]
+            if paired[0] and all(is_meta(s.sql) for s in paired[0]):
                 continue  # output of \d, \dt, \l ...: the grader does not run them
             verdict = _judge(
                 item, engine, _engine_of(paired[0], roles), ctx, block.line + item.line
