@@ -1,6 +1,7 @@
 """An assignment's release switch and pass mark on a real PostgreSQL: where the pass mark
 comes from (the assignments file, else the lab's lab.toml, else the setting), that staff's
-choice outlives a file that names none, and which check runs were posted since a request."""
+choice outlives a file that names none, which check runs were posted since a request, and
+that a post asked for is sent again by the sweeper until a worker has done it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from grader.core.errors import InvalidInput
 from grader.core.lab import default_lab_path
+from grader.service.job import Job
 from grader.settings import Service, Settings
 from grader.store import check_runs, runs
 from grader.store.assignments import (
@@ -23,10 +25,14 @@ from grader.store.assignments import (
 )
 from grader.store.db import Connection
 from grader.store.repositories import save_repository
+from workers.job import Outcome
+from workers.repost import RepostJob
+from workers.sweeper import sweep
 
 pytestmark = [pytest.mark.service, pytest.mark.postgres]
 pytest_plugins = ["service_fixtures"]
 
+REPO = "classroom-org/tp-distributed-alice"
 FILE = """
 [[assignment]]
 organisation = "classroom-org"
@@ -99,9 +105,7 @@ def test_release_and_withhold(conn: Connection, tmp_path: Path) -> None:
 
 def test_check_runs_posted_since_a_request(conn: Connection, tmp_path: Path) -> None:
     [assignment_id] = sync_file(conn, write(tmp_path), Settings())
-    repo = save_repository(
-        conn, "classroom-org/tp-distributed-alice", installation_id=1, assignment_id=assignment_id
-    )
+    repo = save_repository(conn, REPO, installation_id=1, assignment_id=assignment_id)
     run_ids = [
         runs.ensure_run(
             conn, repository_id=repo.id, commit_sha=sha, lab_id="mediai", lab_version="1",
@@ -119,3 +123,49 @@ def test_check_runs_posted_since_a_request(conn: Connection, tmp_path: Path) -> 
     assert check_runs.posted_since(conn, run_ids, since) == 1
     check_runs.record_check_run(conn, run_ids[1], 12, "completed", "failure")
     assert check_runs.posted_since(conn, run_ids, since) == 2
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[Job] = []
+
+    def send(self, job: Job, *, staff: bool = False) -> None:
+        self.sent.append(job)
+
+
+def test_a_lost_post_is_sent_again_by_the_sweeper_until_done(
+    conn: Connection, tmp_path: Path, store_url: str
+) -> None:
+    [assignment_id] = sync_file(conn, write(tmp_path), Settings())
+    repo = save_repository(conn, REPO, installation_id=1, assignment_id=assignment_id)
+    run = runs.ensure_run(
+        conn, repository_id=repo.id, commit_sha="a" * 40, lab_id="mediai", lab_version="1",
+        push_id=None,
+    )  # fmt: skip
+    check_runs.request_repost(conn, [run.id])  # the task itself never reached the queue
+    recorder = Recorder()
+    assert sweep(conn, recorder, stale_seconds=0).reposts == 1
+    assert recorder.sent == [Job("repost", run.id, REPO)]
+    assert sweep(conn, recorder, stale_seconds=60).reposts == 0  # sent just now: not again yet
+    assert check_runs.repost_requested(conn, run.id) is not None
+
+    # the worker's job: nothing graded yet (the grade will post), so the request is settled
+    result = RepostJob(Settings(database_url=store_url)).repost(run.id)
+    assert result.outcome is Outcome.SKIPPED and "not graded" in result.detail
+    assert check_runs.repost_requested(conn, run.id) is None
+    assert sweep(conn, recorder, stale_seconds=0).reposts == 0
+
+
+def test_a_request_made_while_posting_stays(conn: Connection, tmp_path: Path) -> None:
+    [assignment_id] = sync_file(conn, write(tmp_path), Settings())
+    repo = save_repository(conn, REPO, installation_id=1, assignment_id=assignment_id)
+    run = runs.ensure_run(
+        conn, repository_id=repo.id, commit_sha="a" * 40, lab_id="mediai", lab_version="1",
+        push_id=None,
+    )  # fmt: skip
+    check_runs.request_repost(conn, [run.id])
+    asked = check_runs.repost_requested(conn, run.id)
+    assert asked is not None
+    check_runs.request_repost(conn, [run.id])  # a second override while the first posts
+    check_runs.repost_done(conn, run.id, asked)
+    assert check_runs.repost_requested(conn, run.id) is not None

@@ -84,6 +84,15 @@ class Class:
         assert row is not None
         return Report.model_validate(row["report"])
 
+    def repost_pending(self, login: str) -> Any:
+        """The post asked for in the store (the sweeper's), None once a worker did it."""
+        row = self.site.conn.execute(
+            "SELECT repost_requested_at FROM grading_runs WHERE id = %s",
+            (self.site.filled.run_ids[login],),
+        ).fetchone()
+        assert row is not None
+        return row["repost_requested_at"]
+
     def updates_of(self, check: CheckRunState) -> int:
         return sum(
             1
@@ -149,6 +158,7 @@ def test_a_ta_override_patches_the_same_check_run_with_points_and_comment(
     assert f"| {points}, reviewed |" in output["summary"]
     assert f"({points}, {TA}):" in output["summary"]
     assert seen.updates_of(check) == released_updates + 1  # one PATCH of the same check run
+    wait_for(lambda: seen.repost_pending("alice") is None, "the request settled", seen.log)
     assert len(check.annotations) == annotations  # updates send no annotation twice
     # the Citus exercises (graded on plain PostgreSQL) still wait for a person, but the
     # points already sure reach the pass mark

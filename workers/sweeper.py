@@ -7,7 +7,9 @@ process runs a sweeper thread that, every `sweep_interval_seconds`, re-sends:
 * each push still queued `sweep_stale_seconds` after its last hand-off (or never handed
   off), and
 * each run marked running whose grading lock nobody holds (its worker died), after
-  putting it back to queued.
+  putting it back to queued, and
+* each check-run post asked for `sweep_stale_seconds` ago and not done yet (a review, a
+  release), once per that period.
 
 A re-sent task is harmless when the original was not lost: the job reads the store, a
 graded push or a locked run makes it stop, so a grade is delayed, never doubled. Only one
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 
 from grader.service.job import Dispatcher, Job
 from grader.settings import Settings
-from grader.store import pushes, runs
+from grader.store import check_runs, pushes, runs
 from grader.store.db import Connection, connect
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ _SWEEP_LOCK = (2, 0)  # advisory lock key, apart from runs' (1, run id)
 class Swept:
     pushes: int = 0  # pushes handed to the queue again
     runs: int = 0  # runs of dead workers put back and sent again
+    reposts: int = 0  # check-run posts sent again
     skipped: bool = False  # another sweeper held the lock
 
 
@@ -49,6 +52,7 @@ def sweep(conn: Connection, dispatcher: Dispatcher, *, stale_seconds: float) -> 
         for run_id, _push_id, _repo in orphans:
             runs.release_attempt(conn, run_id, "the worker grading it stopped; graded again")
         waiting = pushes.waiting_for_hand_off(conn, stale_seconds)
+        reposting = check_runs.reposts_waiting(conn, stale_seconds)
     jobs = [Job("push", push_id, repo) for push_id, repo in waiting]
     # A dead worker's run goes back the way it came: through its push (whose job grades
     # the run when it needs grading), or as a re-run when staff asked for it.
@@ -56,6 +60,7 @@ def sweep(conn: Connection, dispatcher: Dispatcher, *, stale_seconds: float) -> 
         job = Job("rerun", run_id, repo) if push_id is None else Job("push", push_id, repo)
         if job not in jobs:
             jobs.append(job)
+    jobs += [Job("repost", run_id, repo) for run_id, repo in reposting]
     sent = 0
     for job in jobs:
         try:
@@ -69,7 +74,11 @@ def sweep(conn: Connection, dispatcher: Dispatcher, *, stale_seconds: float) -> 
                 pushes.mark_enqueued(conn, job.id)
     if sent:
         log.info("sweeper: sent %d jobs again (%d runs of dead workers)", sent, len(orphans))
-    return Swept(pushes=sum(1 for j in jobs[:sent] if j.kind == "push"), runs=len(orphans))
+    return Swept(
+        pushes=sum(1 for j in jobs[:sent] if j.kind == "push"),
+        runs=len(orphans),
+        reposts=sum(1 for j in jobs[:sent] if j.kind == "repost"),
+    )
 
 
 class SweeperThread(threading.Thread):

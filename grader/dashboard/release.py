@@ -41,8 +41,15 @@ class RepostProgress:
         return self.posted >= self.total
 
 
+def ask_reposts(conn: Connection, targets: Sequence[RerunTarget]) -> None:
+    """Note the posts in the store, in the transaction of the change that needs them: a task
+    lost on its way is sent again by the workers' sweeper."""
+    check_runs.request_repost(conn, [t.run_id for t in targets])
+
+
 def send_reposts(dispatcher: Dispatcher, targets: Sequence[RerunTarget], what: str) -> None:
-    """Queue one check-run post per run; raise once all were tried if any could not be."""
+    """Queue one check-run post per run, after the commit; raise once all were tried if any
+    could not be (the sweeper sends those later)."""
     failed = []
     for target in targets:
         try:
@@ -53,7 +60,7 @@ def send_reposts(dispatcher: Dispatcher, targets: Sequence[RerunTarget], what: s
     if failed:
         raise InfrastructureError(
             f"{what} was saved, but {len(failed)} student check run(s) could not be queued for"
-            " updating (" + "; ".join(failed) + "). Post them again from the release page"
+            " updating (" + "; ".join(failed) + "). The workers send them again by themselves"
             " once the queue is back."
         )
 
@@ -129,6 +136,7 @@ def _request_all(
     assert assignment.id is not None
     targets = graded_targets(conn, assignment)
     assignments.request_reposts(conn, assignment.id)
+    ask_reposts(conn, targets)
     audit.record(
         conn,
         actor,

@@ -21,7 +21,7 @@ from grader.dashboard.queries import (
     load_repository,
     load_run,
 )
-from grader.dashboard.release import send_reposts
+from grader.dashboard.release import ask_reposts, send_reposts
 from grader.dashboard.templating import PageRoute
 
 router = APIRouter(route_class=PageRoute)
@@ -111,8 +111,9 @@ def override(
             reason=reason,
             actor=staff.login,
         )
+        targets = [RerunTarget(run.id, repo.full_name)]
+        ask_reposts(conn, targets)
     # committed: the worker that posts the student's check run reads the override
-    targets = [RerunTarget(run.id, repo.full_name)]
     send_reposts(service_of(request).dispatcher, targets, "The override")
     page = f"/dashboard/assignments/{assignment_id}/students/{repo.id}?run={run_id}&done=override"
     return RedirectResponse(page, status_code=303)

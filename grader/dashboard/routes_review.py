@@ -15,7 +15,7 @@ from grader.dashboard.auth import Staff, check_csrf, current_staff
 from grader.dashboard.deps import service_of, store
 from grader.dashboard.highlight import sql_html
 from grader.dashboard.queries import class_rows, load_assignment, load_run
-from grader.dashboard.release import send_reposts
+from grader.dashboard.release import ask_reposts, send_reposts
 from grader.dashboard.review import build_queue, matching
 from grader.dashboard.routes_actions import _score
 from grader.dashboard.stats import columns
@@ -111,8 +111,9 @@ def decide(
                 reason=reason,
                 actor=staff.login,
             )
+        targets = [RerunTarget(rid, members[rid]) for rid in dict.fromkeys(run_id)]
+        ask_reposts(conn, targets)
     # committed: the workers that post the students' check runs read the decision
-    targets = [RerunTarget(rid, members[rid]) for rid in dict.fromkeys(run_id)]
     send_reposts(service_of(request).dispatcher, targets, "The review")
     page = _PATH.format(assignment_id=assignment_id, exercise_id=quote(exercise_id, safe=""))
     return RedirectResponse(page + "?" + urlencode({"show": show, "done": "review"}), 303)

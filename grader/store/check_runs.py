@@ -55,3 +55,40 @@ def posted_since(conn: Connection, run_ids: Sequence[int], since: datetime) -> i
         (list(run_ids), since),
     ).fetchone()
     return 0 if row is None else int(row["n"])
+
+
+def request_repost(conn: Connection, run_ids: Sequence[int]) -> None:
+    """Note that these runs' check runs are to be posted again (the sweeper re-sends)."""
+    conn.execute(
+        "UPDATE grading_runs SET repost_requested_at = clock_timestamp() WHERE id = ANY(%s)",
+        (list(run_ids),),
+    )
+
+
+def repost_requested(conn: Connection, run_id: int) -> datetime | None:
+    row = conn.execute(
+        "SELECT repost_requested_at FROM grading_runs WHERE id = %s", (run_id,)
+    ).fetchone()
+    return None if row is None else row["repost_requested_at"]
+
+
+def repost_done(conn: Connection, run_id: int, asked_at: datetime) -> None:
+    """Posted what the store said at `asked_at`: a request made since stays."""
+    conn.execute(
+        "UPDATE grading_runs SET repost_requested_at = NULL"
+        " WHERE id = %s AND repost_requested_at <= %s",
+        (run_id, asked_at),
+    )
+
+
+def reposts_waiting(conn: Connection, stale_seconds: float) -> list[tuple[int, str]]:
+    """(run id, repository) of posts asked for `stale_seconds` ago or more, marked as asked
+    again now (one re-send per period, not one per sweep)."""
+    rows = conn.execute(
+        "UPDATE grading_runs g SET repost_requested_at = clock_timestamp()"
+        " FROM repositories r WHERE r.id = g.repository_id"
+        " AND g.repost_requested_at <= clock_timestamp() - make_interval(secs => %s)"
+        " RETURNING g.id, r.full_name",
+        (stale_seconds,),
+    ).fetchall()
+    return [(int(row["id"]), str(row["full_name"])) for row in rows]

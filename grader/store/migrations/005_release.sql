@@ -8,3 +8,9 @@ ALTER TABLE assignments
     -- the last time every current check run of the class was asked to be posted again
     -- (release, withhold, pass mark); check_runs.posted_at after it: in step
     ADD COLUMN reposts_requested_at timestamptz;
+
+-- A check-run post asked for (after an override, a review, a release) and not yet done: the
+-- store, not the queue, is the truth, so the sweeper sends the task again when it is lost.
+ALTER TABLE grading_runs ADD COLUMN repost_requested_at timestamptz;
+CREATE INDEX grading_runs_repost ON grading_runs (repost_requested_at)
+    WHERE repost_requested_at IS NOT NULL;
