@@ -184,13 +184,14 @@ def test_releasing_and_withholding_flip_what_every_check_run_says(staff_class: C
     assert awaiting, "the class has written answers awaiting review"
     for login in awaiting:
         assert BEING_REVIEWED in checks[login].fields["output"]["summary"]
+    # a decision on the grade-by-question page, with a comment for the student
     comment = "Answer read in full: the explanation holds."
     bob = seen.report("bob")
     written = next(e for e in bob.exercises if e.manual_review)
     before = seen.updates_of(checks["bob"])
     seen.post(
-        f"/runs/{seen.site.filled.run_ids['bob']}/overrides", exercise_id=written.id,
-        score=f"{written.score:g}", reason=comment,
+        f"/exercises/{written.id}/review", score=f"{written.score:g}",
+        run_id=str(seen.site.filled.run_ids["bob"]), comment=comment,
     )  # fmt: skip
     wait_for(lambda: seen.updates_of(checks["bob"]) > before, "bob's check run posted", seen.log)
     assert comment not in checks["bob"].fields["output"]["summary"]  # not released yet
