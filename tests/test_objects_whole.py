@@ -97,12 +97,26 @@ CASES = [
         0.0,
         {"objects.content"},
     ),
-    # Two views could be meant: the grader does not guess, the TA decides.
+    # Named after nothing the rubric knows, but holding exactly the fragment's rows.
     (
-        "two candidates",
-        REFERENCE.replace("urgent_visits", '"UrgentVisits"')
+        "another name, the same content",
+        REFERENCE.replace("urgent_visits", "mes_visites_prioritaires"),
+        1.0,
+        {"objects.renamed"},
+    ),
+    # Two names could be meant: not guessed by name; the one holding the rows is taken.
+    (
+        "two candidates by name, one with the right rows",
+        REFERENCE.replace("urgent_visits", '"UrgentVisits"').replace("WHERE urgent", "")
         + ";\n"
         + REFERENCE.replace("urgent_visits", "urgent_visit_s"),
+        1.0,
+        {"objects.renamed"},
+    ),
+    # Nothing holds the fragment's rows under any name: missing, as a TA sees it.
+    (
+        "no candidate holds the rows",
+        REFERENCE.replace("urgent_visits", "mes_visites").replace("WHERE urgent", ""),
         0.0,
         {"objects.missing"},
     ),
@@ -148,15 +162,11 @@ def _ctx(lab: Lab, student: ExerciseRun, reference: ExerciseRun) -> CheckContext
 def test_a_ta_verdict_on_the_students_object(
     cluster: object, lab: Lab, label: str, sql: str, score: float, codes: set[str]
 ) -> None:
-    runs = {}
-    for kind, text in (("student", sql), ("reference", REFERENCE)):
-        job = cluster.new_job(lab, f"objects_{kind}")  # type: ignore[attr-defined]
-        try:
-            done, _ = execute(job, [_planned("1.1", text)], LIMITS, synonyms=SYNONYMS)
-        finally:
-            cluster.end_job(job)  # type: ignore[attr-defined]
-        runs[kind] = done["1.1"]
-    res: CheckResult = objects.check(_ctx(lab, runs["student"], runs["reference"]), OBJECTS)
+    reference = _fresh(cluster, lab, [_planned("1.1", REFERENCE)])["1.1"]
+    base = _planned("1.1", sql)
+    planned = PlannedExercise(base.id, base.statements, base.probes, (), reference.probes)
+    student = _fresh(cluster, lab, [planned])["1.1"]
+    res: CheckResult = objects.check(_ctx(lab, student, reference), OBJECTS)
     assert res.score == score, (label, [f.message for f in res.findings])
     assert {f.code for f in res.findings} == codes, [f.message for f in res.findings]
 
@@ -167,9 +177,9 @@ WRONG = REFERENCE.replace(" WHERE urgent", "")
 
 
 def _fresh(cluster: object, lab: Lab, plans: list[PlannedExercise]) -> dict[str, ExerciseRun]:
-    job = cluster.new_job(lab, "prerequisites")  # type: ignore[attr-defined]
+    job = cluster.new_job(lab, "objects")  # type: ignore[attr-defined]
     try:
-        runs, limit = execute(job, plans, LIMITS)
+        runs, limit = execute(job, plans, LIMITS, synonyms=SYNONYMS)
     finally:
         cluster.end_job(job)  # type: ignore[attr-defined]
     assert limit is None

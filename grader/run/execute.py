@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from grader.cluster.base import JobDatabase
 from grader.core.lab import Probe
@@ -42,6 +42,9 @@ class PlannedExercise:
     statements: tuple[PlannedStatement, ...]
     probes: tuple[Probe, ...]
     prerequisites: tuple[Prerequisite, ...] = ()  # earlier exercises whose objects it reads
+    # The reference's probes on the same data set: a student's object under a name nothing
+    # matches is found by holding the same rows.
+    expected_probes: Mapping[str, StatementOutcome] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,8 @@ def execute(
         server_timeout_ms=server_timeout_ms,
     )
     try:
+        # The catalogue before any student SQL: what the student made is what is new after.
+        finder = object_names.ObjectFinder(session, synonyms or {})
         for exercise in exercises:
             if job_limit is None and time.monotonic() >= job_deadline:
                 job_limit = labels.job
@@ -93,7 +98,7 @@ def execute(
                 continue
             if on_progress is not None:
                 on_progress(f"running exercise {exercise.id}")
-            runner = _Exercise(session, limits, labels, job_deadline, synonyms or {})
+            runner = _Exercise(session, limits, labels, job_deadline, finder)
             run = runner.run(exercise)
             missing = broken(exercise.prerequisites, runs)
             if missing and run.limit is None:
@@ -113,13 +118,13 @@ class _Exercise:
         limits: Limits,
         labels: _Labels,
         job_deadline: float,
-        synonyms: Mapping[str, str],
+        finder: object_names.ObjectFinder,
     ):
         self._session = session
         self._limits = limits
         self._labels = labels
         self._job_deadline = job_deadline
-        self._synonyms = synonyms
+        self._finder = finder
 
     def rerun_on_reference(
         self,
@@ -170,7 +175,7 @@ class _Exercise:
                     run.limit = outcome.limit
         run.rolled_back_open_transaction = self._session.rollback_open_transaction()
         if exercise.probes and run.limit != self._labels.job:
-            run.renamed = object_names.resolve(self._session, exercise.probes, self._synonyms)
+            run.renamed = self._finder.resolve(exercise.probes, exercise.expected_probes)
         for probe in exercise.probes:
             if run.limit == self._labels.job:
                 run.probes[probe.name] = _skipped(_probe(probe), run.limit)

@@ -7,7 +7,7 @@ run: a view the student created under another exercise's heading still counts.
 from __future__ import annotations
 
 from grader.core.lab import Exercise, Lab
-from grader.core.trace import RunTrace
+from grader.core.trace import RunTrace, StatementOutcome
 from grader.run.execute import PlannedExercise, PlannedStatement
 from grader.run.prerequisites import Prerequisite
 from grader.submission.model import Submission
@@ -36,9 +36,15 @@ def plan_submission(
                 tuple(statements),
                 tuple(exercise.probes),
                 _prerequisites(exercise, lab, reference),
+                _expected_probes(exercise.id, reference),
             )
         )
     return planned
+
+
+def _expected_probes(exercise_id: str, reference: RunTrace | None) -> dict[str, StatementOutcome]:
+    run = reference.exercises.get(exercise_id) if reference else None
+    return dict(run.probes) if run else {}
 
 
 def _prerequisites(
