@@ -22,8 +22,7 @@ from typing import Protocol
 from grader.core.errors import InfrastructureError
 from grader.core.lab import Lab
 from grader.core.report import Report, RunStatus
-from grader.github.access import RepositoryAccess, open_access
-from grader.github.app_auth import repository_installation
+from grader.github.access import RepositoryAccess
 from grader.github.clone import RepositoryRejected, clone_commit
 from grader.history.deadline import DeadlinePolicy, PushRecord
 from grader.pipeline.answers import store_answers
@@ -32,7 +31,7 @@ from grader.settings import Settings
 from grader.store import pushes, runs
 from grader.store.assignments import Assignment, get_assignment
 from grader.store.db import Connection, connect
-from grader.store.repositories import Repository, get_repository, save_repository
+from grader.store.repositories import Repository, get_repository
 from workers import posting
 from workers.clone_folders import own_folder
 
@@ -176,19 +175,7 @@ class GradingJob:
             runs.unlock_run(conn, run_id)
 
     def _access(self, conn: Connection, repo: Repository) -> RepositoryAccess:
-        config = self.settings.github
-        installation_id = repo.installation_id
-        if installation_id is None:
-            installation_id = repository_installation(config, repo.full_name)
-            save_repository(
-                conn,
-                repo.full_name,
-                installation_id=installation_id,
-                assignment_id=repo.assignment_id,
-            )
-        return open_access(
-            config, repo.full_name, installation_id, self.settings.service.check_name
-        )
+        return posting.access_for(conn, self.settings, repo)
 
     def _grade_commit(
         self, conn: Connection, run: runs.Run, target: _Target, access: RepositoryAccess
