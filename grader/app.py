@@ -10,9 +10,11 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from grader.core.errors import GraderError
+from grader.core.errors import GraderError, Unauthorized
+from grader.dashboard import form_limits
 from grader.dashboard.mount import install as install_dashboard
 from grader.service import logs
 from grader.service.job import Dispatcher
@@ -21,6 +23,7 @@ from grader.settings import Settings, get_settings
 from grader.store.assignments import sync_file
 from grader.store.db import open_pool
 from grader.store.migrate import apply_migrations
+from grader.web_security import SecuredApp, origin
 from grader.webhook import routes as webhook
 
 
@@ -44,8 +47,17 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
         finally:
             pool.close()
 
-    app = FastAPI(title="SQL lab grader", lifespan=lifespan)
+    app = SecuredApp(
+        title="SQL lab grader",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if config.openapi_json else None,
+        # a form sent after the session expired is redirected to GitHub's sign-in page
+        form_targets=[origin(config.dashboard.github_url)],
+    )
     app.add_exception_handler(GraderError, _grader_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, form_limits.refused)
     app.include_router(webhook.router)
     install_dashboard(app)
 
@@ -63,4 +75,7 @@ def _celery_dispatcher(settings: Settings) -> Dispatcher:
 
 
 async def _grader_error(request: Request, exc: GraderError) -> JSONResponse:
-    return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status_code)
+    headers = {"WWW-Authenticate": exc.challenge} if isinstance(exc, Unauthorized) else None
+    return JSONResponse(
+        {"error": exc.code, "message": exc.message}, status_code=exc.status_code, headers=headers
+    )

@@ -135,6 +135,10 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     log_level: str = "INFO"
     max_webhook_bytes: int = 5_000_000
+    # Serve the app's OpenAPI description at /openapi.json (for API clients and the tests'
+    # probe). Off by default: it maps every route. There is never a /docs or /redoc page,
+    # whose viewers would load their scripts from elsewhere.
+    openapi_json: bool = False
     limits: Limits = Field(default_factory=Limits)
     local: LocalCluster = Field(default_factory=LocalCluster)
     docker: DockerCluster = Field(default_factory=DockerCluster)

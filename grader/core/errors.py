@@ -30,8 +30,14 @@ class NotFound(GraderError):
 
 
 class Unauthorized(GraderError):
+    """`challenge` is the WWW-Authenticate value: a 401 says how to authenticate."""
+
     status_code = 401
     code = "auth.unauthorized"
+
+    def __init__(self, message: str, challenge: str) -> None:
+        super().__init__(message)
+        self.challenge = challenge
 
 
 class Forbidden(GraderError):

@@ -1,32 +1,37 @@
-"""Who may see the dashboard: staff signed in with GitHub, held in a signed cookie, and
-scripts holding the API token.
+"""Who may see the dashboard: staff signed in with GitHub, held in a session the store keeps,
+and scripts holding the API token.
 
-The session cookie is signed with the session secret, HttpOnly, SameSite=Lax, Secure when
-the dashboard is served over HTTPS, and expires after `session_hours`. It carries a CSRF
-token that every form echoes in a hidden field. A login taken off the staff list loses
-access at its next request, without waiting for the cookie to expire.
+The session cookie holds only a random token, signed with the session secret; it is HttpOnly,
+SameSite=Lax, Secure when the dashboard is served over HTTPS, and expires after
+`session_hours`. The store keeps the session itself (grader.store.sessions): who, how they are
+staff, until when, and the CSRF token every form echoes in a hidden field. Signing out deletes
+it, so a copy of the cookie is worth nothing afterwards. A login taken off the staff list loses
+access at its next request, without waiting for the session to expire.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from grader.core.errors import Unauthorized
-from grader.dashboard.deps import settings_of
+from grader.dashboard.deps import settings_of, store
 from grader.dashboard.oauth import sign_in_problem
 from grader.settings import Dashboard
+from grader.store import sessions
 
 SESSION_COOKIE = "grader_session"
 STATE_COOKIE = "grader_oauth_state"
 STATE_SECONDS = 600  # time to come back from GitHub's sign-in page
 VIA_LIST = "list"
 VIA_TEAM = "team"
+API_REALM = 'Bearer realm="grader-api"'
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class Staff:
     login: str
     csrf: str
     via: str  # VIA_LIST or VIA_TEAM: how the login was found to be staff
+    token: str = field(repr=False)  # the session's token, as the cookie holds it
 
 
 class SignInRequired(Exception):
@@ -75,13 +81,25 @@ def _set_cookie(response: Response, request: Request, name: str, value: str, age
 
 def start_session(response: Response, request: Request, login: str, via: str) -> Staff:
     config = settings_of(request).dashboard
-    staff = Staff(login, secrets.token_urlsafe(32), via)
-    value = _signer(config, "session").dumps({"login": login, "csrf": staff.csrf, "via": via})
+    staff = Staff(login, secrets.token_urlsafe(32), via, secrets.token_urlsafe(32))
+    with store(request) as conn:
+        sessions.open_session(
+            conn,
+            staff.token,
+            login=login,
+            via=via,
+            csrf=staff.csrf,
+            lasts=timedelta(hours=config.session_hours),
+        )
+    value = _signer(config, "session").dumps({"token": staff.token})
     _set_cookie(response, request, SESSION_COOKIE, value, int(config.session_hours * 3600))
     return staff
 
 
-def end_session(response: Response) -> None:
+def end_session(response: Response, request: Request, staff: Staff) -> None:
+    """Delete the session from the store, then the cookie from the browser."""
+    with store(request) as conn:
+        sessions.close_session(conn, staff.token)
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
@@ -90,11 +108,14 @@ def read_session(request: Request) -> Staff | None:
     if sign_in_problem(config) is not None:  # e.g. the default secret: cookies are forgeable
         return None
     data = _load(config, "session", request.cookies.get(SESSION_COOKIE), config.session_hours)
-    if data is None:
+    token = data.get("token") if data is not None else None
+    if not isinstance(token, str) or not token:
         return None
-    staff = Staff(str(data.get("login", "")), str(data.get("csrf", "")), str(data.get("via", "")))
-    if not staff.login or not staff.csrf:
+    with store(request) as conn:
+        kept = sessions.find_session(conn, token)
+    if kept is None:  # signed out, expired, or a cookie of before sessions were stored
         return None
+    staff = Staff(kept.login, kept.csrf, kept.via, token)
     if staff.via == VIA_LIST and not is_listed(config, staff.login):
         return None
     if staff.via == VIA_TEAM and not config.staff_team:
@@ -141,15 +162,18 @@ def check_csrf(staff: Staff, token: str) -> None:
 
 
 def require_api_token(request: Request) -> None:
-    """The FastAPI dependency of the JSON API: `Authorization: Bearer <api_token>`."""
+    """The FastAPI dependency of the JSON API: `Authorization: Bearer <api_token>`. A 401
+    carries the Bearer challenge of RFC 6750, with `invalid_token` when a token was sent."""
     expected = settings_of(request).dashboard.api_token.get_secret_value()
-    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    header = request.headers.get("Authorization", "")
+    scheme, _, given = header.partition(" ")
+    challenge = API_REALM + (', error="invalid_token"' if header else "")
     if not expected:
-        raise Unauthorized("the API is off: set GRADER_DASHBOARD__API_TOKEN")
+        raise Unauthorized("the API is off: set GRADER_DASHBOARD__API_TOKEN", challenge)
     if scheme.lower() != "bearer" or not hmac.compare_digest(
         given.strip().encode(), expected.encode()
     ):
-        raise Unauthorized("a valid Authorization: Bearer token is required")
+        raise Unauthorized("a valid Authorization: Bearer token is required", challenge)
 
 
 def _load(config: Dashboard, purpose: str, value: str | None, hours: float) -> Any:

@@ -14,6 +14,7 @@ from grader.core.errors import InvalidInput
 from grader.dashboard.actions import RerunTarget, override_score, start_rerun
 from grader.dashboard.auth import Staff, check_csrf, current_staff
 from grader.dashboard.deps import service_of, store
+from grader.dashboard.form_limits import TEXT_CHARS
 from grader.dashboard.queries import (
     class_rows,
     current_run,
@@ -26,7 +27,7 @@ from grader.dashboard.templating import PageRoute
 
 router = APIRouter(route_class=PageRoute)
 StaffDep = Annotated[Staff, Depends(current_staff)]
-Text = Annotated[str, Form()]
+Text = Annotated[str, Form(max_length=TEXT_CHARS)]
 
 
 @router.post("/dashboard/assignments/{assignment_id}/reruns")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse
 
@@ -27,9 +27,11 @@ from grader.dashboard.auth import (
     take_oauth_state,
 )
 from grader.dashboard.deps import settings_of, store
+from grader.dashboard.form_limits import SHORT_CHARS, TEXT_CHARS, TOKEN_CHARS, URL_CHARS
 from grader.dashboard.templating import PageError, PageRoute, render
 
 router = APIRouter(route_class=PageRoute)
+Token = Annotated[str, Query(max_length=TOKEN_CHARS)]
 
 
 def _callback_url(request: Request) -> str:
@@ -40,7 +42,9 @@ def _callback_url(request: Request) -> str:
 
 
 @router.get("/dashboard/login")
-def login(request: Request, next: str = "/dashboard") -> Response:
+def login(
+    request: Request, next: Annotated[str, Query(max_length=URL_CHARS)] = "/dashboard"
+) -> Response:
     config = settings_of(request).dashboard
     problem = oauth.sign_in_problem(config)
     if problem is not None:
@@ -57,10 +61,10 @@ def login(request: Request, next: str = "/dashboard") -> Response:
 @router.get("/dashboard/oauth/callback", name="oauth_callback")
 async def oauth_callback(
     request: Request,
-    code: str = "",
-    state: str = "",
-    error: str = "",
-    error_description: str = "",
+    code: Token = "",
+    state: Token = "",
+    error: Annotated[str, Query(max_length=SHORT_CHARS)] = "",
+    error_description: Annotated[str, Query(max_length=TEXT_CHARS)] = "",
 ) -> Response:
     next_url = take_oauth_state(request, state)
     if next_url is None:
@@ -86,7 +90,7 @@ async def oauth_callback(
         )
     else:
         response = RedirectResponse(next_url, status_code=303)
-        start_session(response, request, login, via)
+        await run_in_threadpool(start_session, response, request, login, via)
     response.delete_cookie(STATE_COOKIE, path="/")
     return response
 
@@ -111,11 +115,16 @@ def _record(request: Request, login: str, via: str | None) -> None:
 
 @router.post("/dashboard/logout")
 def logout(
-    staff: Annotated[Staff, Depends(current_staff)], csrf_token: Annotated[str, Form()] = ""
+    request: Request,
+    staff: Annotated[Staff, Depends(current_staff)],
+    csrf_token: Annotated[str, Form(max_length=TOKEN_CHARS)] = "",
 ) -> Response:
+    """Ends the session in the store: the cookie, even copied elsewhere, opens nothing after."""
     check_csrf(staff, csrf_token)
     response = RedirectResponse("/dashboard/signed-out", status_code=303)
-    end_session(response)
+    end_session(response, request, staff)
+    with store(request) as conn:
+        audit.record(conn, staff.login, "sign-out")
     return response
 
 

@@ -13,6 +13,7 @@ from grader.core.errors import InvalidInput
 from grader.dashboard.actions import RerunTarget, override_score
 from grader.dashboard.auth import Staff, check_csrf, current_staff
 from grader.dashboard.deps import service_of, store
+from grader.dashboard.form_limits import SHORT_CHARS, TEXT_CHARS, TOKEN_CHARS
 from grader.dashboard.highlight import sql_html
 from grader.dashboard.queries import class_rows, load_assignment, load_run
 from grader.dashboard.release import ask_reposts, send_reposts
@@ -36,8 +37,8 @@ def review_page(
     staff: StaffDep,
     group: int | None = None,
     show: Annotated[str, Query(pattern="^(all|unreviewed|flagged)$")] = "unreviewed",
-    low: Annotated[str, Query()] = "",
-    high: Annotated[str, Query()] = "",
+    low: Annotated[str, Query(max_length=SHORT_CHARS)] = "",
+    high: Annotated[str, Query(max_length=SHORT_CHARS)] = "",
 ) -> Response:
     with store(request) as conn:
         assignment = load_assignment(conn, assignment_id)
@@ -81,11 +82,11 @@ def decide(
     assignment_id: int,
     exercise_id: str,
     staff: StaffDep,
-    score: Annotated[str, Form()],
+    score: Annotated[str, Form(max_length=SHORT_CHARS)],
     run_id: Annotated[list[int], Form()],
-    comment: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
-    show: Annotated[str, Form()] = "unreviewed",
+    comment: Annotated[str, Form(max_length=TEXT_CHARS)] = "",
+    csrf_token: Annotated[str, Form(max_length=TOKEN_CHARS)] = "",
+    show: Annotated[str, Form(max_length=SHORT_CHARS)] = "unreviewed",
 ) -> Response:
     """Confirm (the grader's points) or adjust (other points, with a comment)."""
     check_csrf(staff, csrf_token)

@@ -1,4 +1,10 @@
-"""Webhook deliveries, stored once per X-GitHub-Delivery id."""
+"""Webhook deliveries, stored once per X-GitHub-Delivery id.
+
+A payload is kept only when the grader acts on it (a push to grade, a re-run, an
+installation). The row of a delivery it ignores (a ping, an event it does not use, a tag
+push, a repository of no assignment) is kept without its payload: its id still turns a
+redelivery away, and its outcome says why nothing happened.
+"""
 
 from __future__ import annotations
 
@@ -27,9 +33,11 @@ def record_delivery(
     return row is not None
 
 
-def set_outcome(conn: Connection, delivery_id: str, outcome: str) -> None:
+def set_outcome(conn: Connection, delivery_id: str, outcome: str, *, keep_payload: bool) -> None:
     conn.execute(
-        "UPDATE deliveries SET outcome = %s WHERE delivery_id = %s", (outcome, delivery_id)
+        "UPDATE deliveries SET outcome = %s,"
+        " payload = CASE WHEN %s THEN payload END WHERE delivery_id = %s",
+        (outcome, keep_payload, delivery_id),
     )
 
 

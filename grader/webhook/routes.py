@@ -30,6 +30,13 @@ from grader.webhook.intake import Intake, take_delivery
 
 log = logging.getLogger(__name__)
 _LATER = "stored; it is queued as soon as the queue is back"
+# GitHub authenticates a delivery by an HMAC of its body in X-Hub-Signature-256, not by an
+# Authorization header, so no registered scheme fits: this one names the algorithm and the
+# header to send it in.
+SIGNATURE_CHALLENGE = 'HMAC-SHA256 realm="github-webhook", header="X-Hub-Signature-256"'
+# What the grader does nothing with keeps no payload: only its row (for de-duplication)
+# and its outcome.
+_PAYLOAD_DROPPED = ("ignored", "pong")
 router = APIRouter()
 router.include_router(metrics.router)
 
@@ -41,7 +48,7 @@ async def github_webhook(request: Request) -> JSONResponse:
     body = await read_capped(request, state.settings.max_webhook_bytes)
     secret = state.settings.github.webhook_secret.get_secret_value()
     if not signature_valid(secret, body, request.headers.get("X-Hub-Signature-256")):
-        raise Unauthorized("missing or wrong X-Hub-Signature-256")
+        raise Unauthorized("missing or wrong X-Hub-Signature-256", SIGNATURE_CHALLENGE)
     event = request.headers.get("X-GitHub-Event")
     delivery_id = request.headers.get("X-GitHub-Delivery")
     if not event or not delivery_id:
@@ -72,12 +79,17 @@ async def read_capped(request: Request, limit: int) -> bytes:
 
 def _json_object(body: bytes) -> dict[str, Any]:
     try:
-        payload = json.loads(body)
+        payload = json.loads(body, parse_constant=_not_json)
     except ValueError as exc:
         raise InvalidInput(f"the body is not JSON: {exc}") from exc
     if not isinstance(payload, dict):
         raise InvalidInput("the body is not a JSON object")
     return payload
+
+
+def _not_json(word: str) -> Any:
+    """Python reads NaN and Infinity by default; JSON has neither, and GitHub sends neither."""
+    raise ValueError(f"{word} is not a JSON value")
 
 
 def _stored_once_more_if_lost(
@@ -122,7 +134,12 @@ def _store_and_enqueue(
                     received_at=received_at,
                     payload=payload,
                 )
-                deliveries.set_outcome(conn, delivery_id, f"{intake.status}: {intake.reason}")
+                deliveries.set_outcome(
+                    conn,
+                    delivery_id,
+                    f"{intake.status}: {intake.reason}",
+                    keep_payload=intake.status not in _PAYLOAD_DROPPED,
+                )
             else:
                 # A redelivery changes nothing, except that it retries a hand-off to the
                 # queue that failed the first time.
