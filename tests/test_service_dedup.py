@@ -4,7 +4,8 @@ instead of sending another, and the task grades the branch's newest push when it
 Real app, real store, real Redis queues (no worker consuming: the tasks stay queued), real
 git over HTTP from the GitHub stand-in. The test then plays the stopped worker: it takes
 each task off Redis and runs the real grading job on it, with the small stand-in grader of
-test_service_job.py in place of the cluster."""
+test_service_job.py in place of the cluster. The last test starts a real Celery worker
+after the burst, on the real grading session, as test_service_e2e.py does."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ from kombu import Consumer, Queue
 from pydantic import SecretStr
 from service_fixtures import fresh_redis
 from service_support import APP_ID, SECRET, WorkRepo, adapt, delivery_headers, example
+from test_service_e2e import REPO as E2E_REPO
+from test_service_e2e import Deployment as E2E
+from test_service_e2e import commit_example, completed_checks, service, wait_for
 from test_service_job import EXERCISE_FILE, StandInGrader, standin, student, tiny_lab
 
 from grader.app import create_app
@@ -37,7 +41,7 @@ from workers.sweeper import sweep
 
 pytestmark = [pytest.mark.service, pytest.mark.postgres]
 pytest_plugins = ["service_fixtures"]
-__all__ = ["standin", "student"]  # fixtures shared with test_service_job.py
+__all__ = ["service", "standin", "student"]  # fixtures of test_service_e2e.py, _job.py
 
 REDIS_URL = "redis://127.0.0.1:6379/11"  # a database of its own, emptied before and after
 REPO = "classroom-org/tp-distributed-alice"
@@ -269,3 +273,40 @@ def test_a_retried_task_grades_the_push_it_took_and_the_sweeper_waits_for_it(
     assert deployment.job(grader).grade_push(task, final_attempt=False).outcome is Outcome.GRADED
     assert [c["commit"] for c in failing.calls + grader.calls] == [two, two]
     assert deployment.queued_tasks() == []
+
+
+@pytest.mark.slow
+def test_a_real_worker_started_after_a_burst_runs_one_task_per_branch(service: E2E) -> None:
+    student = service.student
+    one = commit_example(student, "template-untouched", "start")
+    two = commit_example(student, "partial-mistakes", "part 1")
+    three = commit_example(student, "complete", "done")
+    student.push()
+    student.git("checkout", "--quiet", "-b", "feature", one)
+    feature = commit_example(student, "french-crlf", "another try")
+    student.git("push", "--quiet", "origin", "HEAD:refs/heads/feature")
+    for sha, before in ((one, ZERO), (two, one), (three, two)):
+        assert service.push(sha, before=before).json()["status"] == "queued"
+    feature_push = adapt(
+        example("push/with-new-branch.payload.json"),
+        E2E_REPO,
+        ref="refs/heads/feature",
+        after=feature,
+        before=ZERO,
+        created=True,
+    )
+    assert service.post("push", feature_push).json()["status"] == "queued"
+    # the sweeper must not re-send anything while the worker starts: only the queued tasks run
+    service.env["GRADER_SERVICE__SWEEP_STALE_SECONDS"] = "3600"
+    worker = service.start_worker()
+    wait_for(lambda: len(completed_checks(service.standin)) == 2, "both check runs", worker=worker)
+    wait_for(
+        lambda: all(p["status"] != "queued" for p in service.rows("SELECT status FROM pushes")),
+        "every push settled",
+    )
+    statuses = {p["after_sha"]: p["status"] for p in service.rows("SELECT * FROM pushes")}
+    assert statuses == {one: "superseded", two: "superseded", three: "graded", feature: "graded"}
+    graded = sorted(r["commit_sha"] for r in service.rows("SELECT commit_sha FROM grading_runs"))
+    assert graded == sorted([three, feature])
+    ran = (service.tmp / "worker-0.log").read_text(errors="replace").count("grade_push[")
+    assert ran == 2 * 2, "each task is logged once received and once succeeded"
