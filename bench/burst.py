@@ -90,14 +90,21 @@ class Service:
         process.send_signal(signal.SIGKILL)
         process.wait()
 
-    def start_api(self) -> None:
-        log = (self.tmp / "api.log").open("wb")
+    def start_api(self, processes: int = 1) -> None:
+        log = (self.tmp / "api.log").open("ab")
         self.processes["api"] = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "grader.app:create_app",
-             "--host", "127.0.0.1", "--port", str(self.api_port), "--log-level", "warning"],
+             "--host", "127.0.0.1", "--port", str(self.api_port), "--log-level", "warning",
+             "--workers", str(processes)],
             env=self.env, cwd=self.tmp, stdout=log, stderr=subprocess.STDOUT,
         )
         _wait_port(self.api_port, 60)
+
+    def stop_api(self) -> None:
+        """Gracefully: with several processes, uvicorn's supervisor stops its children."""
+        process = self.processes.pop("api")
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
 
     def start_worker(self, name: str) -> None:
         log_path = self.tmp / f"{name}.log"

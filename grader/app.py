@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         logs.configure(config)
-        pool = open_pool(config.database_url)
+        pool = open_pool(config.database_url, max_size=config.database_pool_size)
         try:
             with pool.connection() as conn:
                 apply_migrations(conn)
@@ -69,9 +69,9 @@ def create_app(settings: Settings | None = None, dispatcher: Dispatcher | None =
 
 
 def _celery_dispatcher(settings: Settings) -> Dispatcher:
-    from workers.dispatch import CeleryDispatcher  # the web process only sends tasks
+    from workers.push_publisher import PushPublisher  # the web process only sends tasks
 
-    return CeleryDispatcher.from_settings(settings)
+    return PushPublisher.from_settings(settings)
 
 
 async def _grader_error(request: Request, exc: GraderError) -> JSONResponse:

@@ -130,6 +130,10 @@ class Settings(BaseSettings):
     backend: str = "local"  # "local" or "docker"
     lab_dir: Path | None = None  # None: the bundled MediAI lab
     database_url: str = "postgresql://postgres@127.0.0.1:5432/grader"
+    # The api's store connections (per api process); each delivery holds one for two short
+    # transactions. Keep it under the server's max_connections less the workers' needs.
+    # bench/webhook_latency.py compares sizes under a burst.
+    database_pool_size: int = Field(default=4, ge=1)
     redis_url: str = "redis://127.0.0.1:6379/0"
     # "text" for people, "json" for a log pipeline: one object a line, fields as keys.
     log_format: Literal["text", "json"] = "text"

@@ -97,6 +97,15 @@ def mark_enqueued(conn: Connection, push_id: int) -> None:
     conn.execute(f"UPDATE pushes SET enqueued_at = now() WHERE {_OF_TASK}", {"id": push_id})
 
 
+def clear_hand_off(conn: Connection, push_ids: list[int]) -> None:
+    """The tasks of these pushes never reached the queue: the sweeper sends them next."""
+    conn.execute(
+        "UPDATE pushes SET enqueued_at = NULL WHERE status = %(queued)s AND (id = ANY(%(ids)s)"
+        " OR id IN (SELECT push_id FROM branch_tasks WHERE task_push_id = ANY(%(ids)s)))",
+        {"ids": push_ids, "queued": QUEUED},
+    )
+
+
 def join_branch_task(conn: Connection, push_id: int, boundary: datetime | None) -> int | None:
     """Put a queued push in its branch's task: the id of the push whose task, queued and not
     started, now grades it (or the newer push it lost to); None when the branch has no such
