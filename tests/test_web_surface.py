@@ -286,6 +286,16 @@ def test_the_rerun_form_caps_its_reason(web: Web) -> None:
     assert web.queue.sent == []
 
 
+def test_the_release_forms_cap_their_texts(web: Web) -> None:
+    csrf = _signed_in(web)
+    base = f"/dashboard/assignments/{web.assignment_id}"
+    mark = web.client.post(f"{base}/pass-mark", data={"csrf_token": csrf, "pass_mark": "5" * 201})
+    assert mark.status_code == 422 and "pass_mark is too long: at most 200" in unescape(mark.text)
+    act = web.client.post(f"{base}/release", data={"csrf_token": csrf, "action": "r" * 201})
+    assert act.status_code == 422 and "action is too long" in act.text
+    assert web.queue.sent == []
+
+
 # 6. Strict JSON from GitHub
 
 

@@ -13,13 +13,14 @@ from grader.core.errors import InvalidInput
 from grader.dashboard import release
 from grader.dashboard.auth import Staff, check_csrf, current_staff
 from grader.dashboard.deps import service_of, store
+from grader.dashboard.form_limits import SHORT_CHARS
 from grader.dashboard.queries import load_assignment
 from grader.dashboard.routes_actions import _score
 from grader.dashboard.templating import PageRoute, render
 
 router = APIRouter(route_class=PageRoute)
 StaffDep = Annotated[Staff, Depends(current_staff)]
-Text = Annotated[str, Form()]
+Text = Annotated[str, Form(max_length=SHORT_CHARS)]
 _PATH = "/dashboard/assignments/{assignment_id}/release"
 
 
