@@ -127,6 +127,7 @@ def main() -> None:
         'lab = "mediai"\ndeadline = 2099-01-01T00:00:00Z\n', encoding="utf-8")
     times: dict[str, list[float]] = {v: [] for v in variants}
     cpu: dict[str, float] = dict.fromkeys(variants, 0.0)
+    rounds: dict[str, list[float]] = {v: [] for v in variants}  # p99 of each round, ms
     busy: list[int] = []
     try:
         with GitHubStandIn(tmp / "hosted", APP_ID, public) as standin:
@@ -168,7 +169,9 @@ def main() -> None:
                         # a few first: each api process opens its store and queue connections
                         asyncio.run(fire(service.api_port, signed_warmup(4 * int(processes or 1))))
                         before = api_cpu_seconds(api)
-                        times[variant] += asyncio.run(fire(service.api_port, deliveries))
+                        measured = asyncio.run(fire(service.api_port, deliveries))
+                        times[variant] += measured
+                        rounds[variant].append(percentile(measured, 0.99) * 1000)
                         cpu[variant] += api_cpu_seconds(api) - before
             finally:
                 service.stop()
@@ -189,6 +192,7 @@ def main() -> None:
               f" p50 {percentile(ms, 0.5):6.1f} ms, p99 {percentile(ms, 0.99):6.1f} ms,"
               f" max {max(ms):6.1f} ms; api CPU {cpu[variant] / len(values) * 1000:.1f} ms"
               " per delivery")
+        print("      p99 of each round: " + ", ".join(f"{r:.0f}" for r in rounds[variant]) + " ms")
 
 
 async def _give_work(port: int, heads: dict[str, str]) -> None:
