@@ -11,6 +11,7 @@ grader bug becomes status `error` with its cause (to be retried), never a zero.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 import traceback
@@ -18,13 +19,13 @@ import uuid
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.cluster.base import Cluster
+from grader.cluster.base import Cluster, JobDatabase
 from grader.cluster.source import ClusterSource, open_source
-from grader.core.errors import GraderError
+from grader.core.errors import GraderError, InfrastructureError
 from grader.core.findings import Finding, Severity
 from grader.core.lab import Lab, default_lab_path, load_lab
 from grader.core.report import Report, RunStatus
@@ -55,6 +56,7 @@ def _penalty(verdict: HistoryVerdict | None, lab: Lab) -> float:
     return verdict.penalty
 
 
+log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
 
 
@@ -67,6 +69,9 @@ class GradingSession:
         self._reference: RunTrace | None = None
         self._variant_references: dict[str, RunTrace] = {}
         self._template: Submission | None = None
+        # One thread drops finished jobs' copies, so a grade does not wait for it.
+        self._cleaner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="job-cleanup")
+        self._leftovers: list[tuple[Cluster, JobDatabase]] = []
 
     @classmethod
     def open(cls, settings: Settings, lab: Lab | None = None) -> GradingSession:
@@ -82,6 +87,7 @@ class GradingSession:
         return session
 
     def close(self) -> None:
+        self._cleaner.shutdown(wait=True)
         self.source.close()
 
     def engine_info(self) -> EngineInfo:
@@ -211,18 +217,56 @@ class GradingSession:
     def _run(self, *jobs: _Job) -> list[RunTrace]:
         """The jobs side by side on one leased cluster, each on its own copy: a variant's
         job holds only result and object exercises, never a prepared transaction whose
-        name could collide with the seed job's."""
-        with self._cluster() as cluster:
-            if len(jobs) == 1:
-                return [self._run_on(cluster, jobs[0])]
-            with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="job") as pool:
-                return list(pool.map(lambda job: self._run_on(cluster, job), jobs))
+        name could collide with the seed job's.
 
-    def _run_on(self, cluster: Cluster, spec: _Job) -> RunTrace:
+        The copies are dropped after the traces are returned, while the report is being
+        made, still under the lease: the next job on this cluster waits for the drop, the
+        grade in hand does not."""
+        stack = ExitStack()
+        cluster = stack.enter_context(self._cluster())
+        made: list[JobDatabase] = []
+        try:
+            self._end_leftovers(cluster)
+            if len(jobs) == 1:
+                traces = [self._run_on(cluster, jobs[0], made)]
+            else:
+                with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="job") as pool:
+                    traces = list(pool.map(lambda job: self._run_on(cluster, job, made), jobs))
+        except BaseException:
+            self._end_jobs(cluster, made, stack)
+            raise
+        self._cleaner.submit(self._end_jobs, cluster, made, stack)
+        return traces
+
+    def _end_jobs(self, cluster: Cluster, jobs: Sequence[JobDatabase], lease: ExitStack) -> None:
+        try:
+            for job in jobs:
+                try:
+                    cluster.end_job(job)
+                except Exception as exc:
+                    # The grade in hand stands; the next job on this cluster tries again
+                    # first, and fails (to be retried) rather than run beside the leftover.
+                    log.warning("could not drop the job copy %s: %s", job.name, exc)
+                    self._leftovers.append((cluster, job))
+        finally:
+            lease.close()
+
+    def _end_leftovers(self, cluster: Cluster) -> None:
+        for owner, job in [(c, j) for c, j in self._leftovers if c is cluster]:
+            try:
+                cluster.end_job(job)
+            except Exception as exc:
+                raise InfrastructureError(
+                    f"an earlier job's copy {job.name} could not be dropped: {exc}"
+                ) from exc
+            self._leftovers.remove((owner, job))
+
+    def _run_on(self, cluster: Cluster, spec: _Job, made: list[JobDatabase]) -> RunTrace:
         started = time.monotonic()
         engine = cluster.engine_info()
         nodes = {f"{n.host}:{n.port}": n.role for n in cluster.nodes()}
         job = cluster.new_job(self.lab, f"{spec.kind}_{uuid.uuid4().hex[:12]}", spec.variant)
+        made.append(job)
         try:
             exercises, limit = execute(
                 job,
@@ -233,8 +277,6 @@ class GradingSession:
             )
         except GraderError as exc:
             return RunTrace(engine=engine, nodes=nodes, infrastructure_error=exc.message)
-        finally:
-            cluster.end_job(job)
         return RunTrace(
             engine=engine,
             exercises=exercises,
