@@ -23,7 +23,7 @@ from grader.pipeline.class_store import check_class, store_class
 from grader.pipeline.session import GradingSession
 from grader.render import markdown as md_render
 from grader.render import terminal
-from grader.render.summary import headline
+from grader.render.summary import backend_line, headline
 from grader.settings import Settings
 from grader.store.roster import save_class_roster
 
@@ -31,7 +31,13 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__)
 console = Console()
 errors = Console(stderr=True)
 
-Backend = Annotated[str | None, typer.Option(help="Grading cluster: local (default) or docker.")]
+Backend = Annotated[
+    str | None,
+    typer.Option(
+        help="Grading cluster: auto (default: docker where it can run, else local), local "
+        "or docker."
+    ),
+]
 Deadline = Annotated[
     datetime | None,
     typer.Option(
@@ -64,12 +70,23 @@ def _policy(deadline: datetime | None, grace: int, late_penalty: float) -> Deadl
     )
 
 
-def _open(settings: Settings) -> GradingSession:
+def _open(settings: Settings, say: Console) -> GradingSession:
+    """The session, once its backend is chosen and started; `say` hears which and why."""
     lab = load_lab(settings.lab_dir or default_lab_path())
-    with console.status(
-        f"Starting a {settings.backend} grading cluster and loading {lab.title}..."
-    ):
-        return GradingSession.open(settings, lab)
+    backend = "" if settings.backend == "auto" else f"{settings.backend} "
+    with console.status(f"Starting a {backend}grading cluster and loading {lab.title}..."):
+        session = GradingSession.open(settings, lab)
+    try:
+        engine = session.engine_info()
+    except BaseException:
+        session.close()
+        raise
+    line = backend_line(engine)
+    ungraded = [e.id for e in lab.exercises if e.requires_citus]
+    if ungraded and not engine.has_citus:
+        line += f"; not graded without Citus: {', '.join(ungraded)}"
+    say.print(line, soft_wrap=True, highlight=False, markup=False)
+    return session
 
 
 @app.command("grade")
@@ -88,7 +105,8 @@ def grade_one(
     """Grade one submission and print its report."""
     policy = _policy(deadline, grace, late_penalty)
     try:
-        with _open(_settings(backend, lab_dir)) as session:
+        say = errors if as_json or as_markdown else console  # keep stdout the document
+        with _open(_settings(backend, lab_dir), say) as session:
             report = session.grade_checkout(path, policy=policy)
     except GraderError as exc:
         errors.print(f"[red]error:[/red] {exc.message}")
@@ -148,7 +166,7 @@ def grade_class(
             errors.print(f"[red]error:[/red] {exc.message}")
             raise typer.Exit(2) from exc
     try:
-        session = _open(settings)
+        session = _open(settings, console)
     except GraderError as exc:
         errors.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(2) from exc

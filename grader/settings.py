@@ -127,7 +127,13 @@ class Settings(BaseSettings):
         env_prefix="GRADER_", env_nested_delimiter="__", env_file=".env", extra="ignore"
     )
 
-    backend: str = "local"  # "local" or "docker"
+    # "auto": docker where an engine answers and has (or can pull) docker.image and the
+    # grader has a way to reach its nodes, else local (Citus when installed); or "local",
+    # "docker". The report and the CLI say which was chosen and why (grader/cluster/choose.py).
+    backend: str = "auto"
+    # auto: how long the Docker engine, and a registry during a pull, may stay silent before
+    # that way is given up for local
+    backend_probe_seconds: float = 5.0
     lab_dir: Path | None = None  # None: the bundled MediAI lab
     database_url: str = "postgresql://postgres@127.0.0.1:5432/grader"
     # The api's store connections (per api process); each delivery holds one for two short

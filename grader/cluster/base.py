@@ -35,6 +35,10 @@ class JobDatabase:
 class Cluster(ABC):
     """A running coordinator + workers. Implementations must be safe to reuse across jobs."""
 
+    # Why this backend grades ("auto: no Docker engine reachable"): set by the cluster source,
+    # carried by engine_info() into every report.
+    chosen_because: str = ""
+
     @abstractmethod
     def engine_info(self) -> EngineInfo: ...
 
@@ -90,7 +94,7 @@ class TemplateCluster(Cluster):
     def engine_info(self) -> EngineInfo:
         if self._engine is None:
             raise InfrastructureError(f"the {type(self).__name__} is not running")
-        return self._engine
+        return self._engine.model_copy(update={"chosen_because": self.chosen_because})
 
     def nodes(self) -> list[Node]:
         return list(self._nodes)

@@ -1,24 +1,30 @@
 """Where a grading session gets a cluster for each job.
 
-The `local` backend owns one cluster and runs one job on it at a time (prepared
-transaction names are per node, so two jobs on one cluster could collide). The `docker`
-backend leases warm clusters from a pool, with heartbeats and a reaper for what a dead
-worker left behind.
+`open_source` picks the backend (grader/cluster/choose.py), and every cluster it hands out
+says why in its engine info. The `local` backend owns one cluster and runs one job on it at
+a time (prepared transaction names are per node, so two jobs on one cluster could collide).
+The `docker` backend leases warm clusters from a pool, with heartbeats and a reaper for what
+a dead worker left behind.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 
 from grader.cluster.base import Cluster
-from grader.core.errors import GraderError
+from grader.cluster.choose import Choice, choose
 from grader.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class ClusterSource(ABC):
+    choice: Choice
+
     @abstractmethod
     def lease(self) -> AbstractContextManager[Cluster]:
         """A cluster for one job, given back when the block ends."""
@@ -28,8 +34,10 @@ class ClusterSource(ABC):
 
 
 class OwnCluster(ClusterSource):
-    def __init__(self, cluster: Cluster) -> None:
+    def __init__(self, cluster: Cluster, choice: Choice) -> None:
         self.cluster = cluster
+        self.choice = choice
+        cluster.chosen_because = choice.reason
         self._one_job_at_a_time = threading.Lock()
 
     @contextmanager
@@ -42,23 +50,27 @@ class OwnCluster(ClusterSource):
 
 
 class PooledClusters(ClusterSource):
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, choice: Choice) -> None:
         from grader.cluster.docker.runtime import DockerGrading
 
+        self.choice = choice
         self._grading = DockerGrading(settings).__enter__()
 
-    def lease(self) -> AbstractContextManager[Cluster]:
-        return self._grading.pool.lease()
+    @contextmanager
+    def lease(self) -> Iterator[Cluster]:
+        with self._grading.pool.lease() as cluster:  # the pool replaces clusters: tell each
+            cluster.chosen_because = self.choice.reason
+            yield cluster
 
     def close(self) -> None:
         self._grading.__exit__()
 
 
 def open_source(settings: Settings) -> ClusterSource:
-    if settings.backend == "local":
-        from grader.cluster.local.cluster import LocalCluster
+    choice = choose(settings)
+    log.info("grading on the %s backend (%s)", choice.backend, choice.reason)
+    if choice.backend == "docker":
+        return PooledClusters(settings, choice)
+    from grader.cluster.local.cluster import LocalCluster
 
-        return OwnCluster(LocalCluster.start(settings.local, settings.limits))
-    if settings.backend == "docker":
-        return PooledClusters(settings)
-    raise GraderError(f"unknown backend {settings.backend!r}: choose 'local' or 'docker'")
+    return OwnCluster(LocalCluster.start(settings.local, settings.limits), choice)

@@ -56,6 +56,9 @@ class Engine(BaseModel):
     backend: str
     postgres_version: str
     citus_version: str | None = None
+    # why this backend graded, e.g. "auto: no Docker engine reachable"; empty in reports
+    # made before it was recorded
+    chosen_because: str = ""
 
 
 class Report(BaseModel):

@@ -61,6 +61,7 @@ class EngineInfo(BaseModel):
     postgres_version: str
     citus_version: str | None = None  # None: plain PostgreSQL, Citus-only exercises ungraded
     workers: int = 0
+    chosen_because: str = ""  # why this backend grades, e.g. "auto: no Docker engine reachable"
 
     @property
     def has_citus(self) -> bool:

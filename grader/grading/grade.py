@@ -79,7 +79,10 @@ def _engine(run: RunTrace | None) -> Engine | None:
         return None
     e = run.engine
     return Engine(
-        backend=e.backend, postgres_version=e.postgres_version, citus_version=e.citus_version
+        backend=e.backend,
+        postgres_version=e.postgres_version,
+        citus_version=e.citus_version,
+        chosen_because=e.chosen_because,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from grader.core.findings import Finding
 from grader.core.report import Report
-from grader.render.summary import fmt_points, headline, result_label
+from grader.render.summary import backend_line, fmt_points, headline, result_label
 
 
 def cell(text: str) -> str:
@@ -48,4 +48,7 @@ def details(report: Report, *, staff: bool = True) -> str:
 
 
 def render(report: Report) -> str:
-    return "\n".join([f"**{headline(report)}**", "", *exercise_table(report), "", details(report)])
+    header = [f"**{headline(report)}**", ""]
+    if report.engine:
+        header += [f"{backend_line(report.engine)}; lab {report.lab_id} {report.lab_version}", ""]
+    return "\n".join([*header, *exercise_table(report), "", details(report)])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from grader.core.report import ExerciseReport, Report, RunStatus, Status
+from grader.core.report import Engine, ExerciseReport, Report, RunStatus, Status
+from grader.core.trace import EngineInfo
 
 STATUS_LABEL = {
     Status.PASSED: "passed",
@@ -37,3 +38,13 @@ def headline(report: Report) -> str:
     if report.penalty > 0:
         notes.append(f"{fmt_points(report.penalty)} points of penalty deducted")
     return text + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def backend_line(engine: Engine | EngineInfo) -> str:
+    """Which backend graded, on what engine, and why that backend was chosen."""
+    if engine.citus_version:
+        what = f"with Citus {engine.citus_version} on PostgreSQL {engine.postgres_version}"
+    else:
+        what = f"on plain PostgreSQL {engine.postgres_version}"
+    why = f" ({engine.chosen_because})" if engine.chosen_because else ""
+    return f"backend: {engine.backend} {what}{why}"

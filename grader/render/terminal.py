@@ -9,7 +9,7 @@ from rich.text import Text
 
 from grader.core.findings import Finding, Severity
 from grader.core.report import Report, RunStatus, Status
-from grader.render.summary import STATUS_LABEL, fmt_points, headline
+from grader.render.summary import STATUS_LABEL, backend_line, fmt_points, headline
 
 _STATUS_STYLE = {
     Status.PASSED: "green",
@@ -37,13 +37,9 @@ def render(report: Report, console: Console, *, title: str = "", details: bool =
     style = "magenta" if report.status is RunStatus.ERROR else "bold"
     parts: list[Table | Text] = [Text(headline(report), style=style)]
     if report.engine:
-        e = report.engine
-        engine = f"PostgreSQL {e.postgres_version}" + (
-            f", Citus {e.citus_version}" if e.citus_version else ", no Citus"
-        )
         parts.append(
             Text(
-                f"{engine} ({e.backend} backend), lab {report.lab_id} {report.lab_version}",
+                f"{backend_line(report.engine)}; lab {report.lab_id} {report.lab_version}",
                 style="bright_black",
             )
         )
