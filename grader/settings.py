@@ -26,6 +26,10 @@ class Limits(BaseModel):
     max_repository_bytes: int = 50_000_000
     work_mem: str = "16MB"
     temp_file_limit: str = "100MB"  # stops a runaway INSERT ... generate_series from filling disk
+    # Address space of each server process of a `local` node (the Docker backend bounds a
+    # whole node with docker.memory): a statement that would build more fails with "out of
+    # memory", named as this limit, instead of taking the machine's memory.
+    node_memory_mb: int = Field(default=1024, ge=256)
 
 
 class LocalCluster(BaseModel):

@@ -105,9 +105,23 @@ def test_a_ten_million_row_insert_ends_within_its_limits(job: JobDatabase) -> No
         " FROM generate_series(1, 10000000)",
     ).statements
     # Stopped by the clock, or by temp_file_limit first: either way, quickly and with nothing kept.
-    assert insert.outcome in (Outcome.TIMEOUT, Outcome.ERROR)
+    assert insert.outcome in (Outcome.TIMEOUT, Outcome.LIMIT)
+    assert insert.limit is not None
+    assert "time limit" in insert.limit or "temp file" in insert.limit
     assert insert.elapsed_ms < 1000 + GRACE_SECONDS * 1000
     assert student_rows(job, "SELECT count(*) FROM patients") == [(3,)]
+
+
+def test_a_statement_cannot_build_a_gigabyte_on_a_node(job: JobDatabase) -> None:
+    """A 900 MB string would take the machine's memory; the node's bound refuses it, and
+    the report names that limit rather than the student's SQL."""
+    patient = Limits(statement_seconds=60, exercise_seconds=90, job_seconds=120)
+    (huge,) = run_one(job, "SELECT length(repeat('x', 900000000))", limits=patient).statements
+    assert huge.outcome is Outcome.LIMIT, huge.error
+    assert huge.limit is not None and huge.limit.startswith("node memory limit (1024 MB")
+    # The session and the node are fine afterwards.
+    (after,) = run_one(job, "SELECT 1").statements
+    assert after.outcome is Outcome.OK
 
 
 def test_a_leaked_prepared_transaction_is_cleared_by_end_job(

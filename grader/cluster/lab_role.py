@@ -42,6 +42,8 @@ def reset_defaults(conn: psycopg.Connection[tuple[object, ...]], role: str, limi
     timeout_ms = math.ceil((limits.statement_seconds + _SERVER_TIMEOUT_MARGIN_SECONDS) * 1000)
     wanted = {
         "work_mem": limits.work_mem,
+        # Hash tables may otherwise take twice work_mem per node of a plan.
+        "hash_mem_multiplier": "1",
         "temp_file_limit": limits.temp_file_limit,
         "statement_timeout": str(timeout_ms),
     }

@@ -86,6 +86,7 @@ def execute(
         job.admin_dsn,
         rows_kept=limits.max_rows_kept,
         server_timeout_ms=server_timeout_ms,
+        resource_labels=resource_labels(limits),
     )
     try:
         # The catalogue before any student SQL: what the student made is what is new after.
@@ -200,6 +201,14 @@ class _Exercise:
         outcome = self._session.run(planned.sql, deadline=deadline, label=label)
         outcome.line, outcome.kind, outcome.file = planned.line, planned.kind, planned.file
         return outcome
+
+
+def resource_labels(limits: Limits) -> dict[str, str]:
+    """What the engine's out-of-memory and configuration-limit errors are, named."""
+    return {
+        "53200": f"node memory limit ({limits.node_memory_mb} MB per server process)",
+        "53400": f"temp file limit ({limits.temp_file_limit})",
+    }
 
 
 def _probe(probe: Probe, renamed: Mapping[str, str] | None = None) -> PlannedStatement:

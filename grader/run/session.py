@@ -51,9 +51,20 @@ class _Error:
 
 
 class Session:
-    def __init__(self, dsn: str, admin_dsn: str, *, rows_kept: int, server_timeout_ms: int):
+    def __init__(
+        self,
+        dsn: str,
+        admin_dsn: str,
+        *,
+        rows_kept: int,
+        server_timeout_ms: int,
+        resource_labels: dict[str, str] | None = None,
+    ):
         self._dsn = dsn
         self._rows_kept = rows_kept
+        # The engine's refusals that are the grader's limits, not the student's mistakes:
+        # sqlstate -> the limit's name with its value (run.execute.resource_labels).
+        self._resource_labels = resource_labels or {}
         # The server's own timeout stays a second line of defence behind the watchdog.
         self._options = f"-c statement_timeout={server_timeout_ms}"
         self._notices: list[str] = []
@@ -84,6 +95,8 @@ class Session:
         out.elapsed_ms = (time.monotonic() - started) * 1000
         if error is not None:
             out.outcome, out.error, out.sqlstate = Outcome.ERROR, error.message, error.sqlstate
+            if (named := self._resource_labels.get(error.sqlstate or "")) is not None:
+                out.outcome, out.limit = Outcome.LIMIT, named
         if firing is not None and (error is not None or lost is not None):
             out.outcome, out.limit = Outcome.TIMEOUT, firing.label
         if lost is not None or self._conn.pgconn.status == pq.ConnStatus.BAD:

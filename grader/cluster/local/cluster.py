@@ -89,7 +89,7 @@ class LocalCluster(TemplateCluster):
         atexit.register(cluster.close)
         try:
             node_processes.create(processes, binaries, user, citus=citus)
-            node_processes.start(processes, binaries, user)
+            node_processes.start(processes, binaries, user, memory_mb=limits.node_memory_mb)
             cluster._engine = cluster._read_engine_info()
         except BaseException:
             cluster.close()

@@ -6,6 +6,7 @@ wall time as its slowest node.
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 from collections.abc import Callable, Sequence
@@ -85,12 +86,26 @@ def create(
             conf.write("\n# --- this node\n" + "\n".join(own) + "\n")
 
 
-def start(nodes: Sequence[NodeProcess], binaries: ServerBinaries, user: OsUser) -> None:
+def start(
+    nodes: Sequence[NodeProcess],
+    binaries: ServerBinaries,
+    user: OsUser,
+    *,
+    memory_mb: int | None = None,
+) -> None:
+    """Start the nodes; with `memory_mb`, every server process they fork inherits that
+    address space limit (RLIMIT_AS), so one statement cannot take the machine's memory."""
+    bound = (
+        ["prlimit", f"--as={memory_mb * 1024 * 1024}", "--"]
+        if memory_mb and shutil.which("prlimit")
+        else []
+    )
     _run_side_by_side(
         nodes,
         user,
         "start",
         lambda n: [
+            *bound,
             binaries.tool("pg_ctl"),
             "-D",
             str(n.data_dir),
