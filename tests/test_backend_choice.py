@@ -3,6 +3,10 @@ this machine, whose answers must agree with what is really installed and running
 
 from __future__ import annotations
 
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import docker
@@ -143,3 +147,44 @@ def test_an_image_no_registry_has_falls_through_to_local() -> None:
         choice = decide(machine, settings.docker.image, settings.local.citus)
         assert choice.backend == "local"
         assert "has no sql-lab-grader/never-published:0 and pulling it failed" in choice.reason
+
+
+@contextmanager
+def _silent_registry() -> Iterator[tuple[int, list[socket.socket]]]:
+    """A listener on loopback that accepts connections and never says a word."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        with suppress(OSError):  # the server closed at the end of the test
+            while True:
+                accepted.append(server.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield server.getsockname()[1], accepted
+    finally:
+        server.close()
+        for conn in accepted:
+            conn.close()
+
+
+def _still_open(conn: socket.socket) -> bool:
+    conn.setblocking(False)
+    try:
+        while conn.recv(4096):  # what the engine sent: a TLS hello, an HTTP request
+            pass
+    except BlockingIOError:
+        return True
+    return False  # the engine hung up
+
+
+@pytest.mark.docker_engine
+@pytest.mark.skipif(ENGINE_MISSING is not None, reason=f"no Docker engine: {ENGINE_MISSING}")
+def test_a_silent_registry_is_given_up_on_before_the_engine_gives_up() -> None:
+    with _silent_registry() as (port, accepted), EngineProbe(seconds=1) as engine:
+        assert engine.reachable()
+        assert engine.pull(f"127.0.0.1:{port}/silent:1") is False
+        # The engine is still waiting on the registry (it waits 25 s before it fails): the
+        # probe gave up on its own timeout, not the engine's.
+        assert accepted and any(_still_open(conn) for conn in accepted)
