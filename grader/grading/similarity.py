@@ -9,8 +9,10 @@ tokenized it (aliases renamed in order, layout and comments dropped), so renamin
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Protocol
 
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sqlglot.errors import TokenError
@@ -19,6 +21,8 @@ from sqlglot.tokens import Tokenizer, TokenType  # type: ignore[attr-defined]
 from grader.checks.text_normalise import words
 
 MIN_WORDS = 12  # shorter answers are alike by necessity
+COMMON_SQL = 0.1  # SQL that a tenth of the class writes alike is the expected solution
+WRITTEN, SQL = "written answer", "SQL"
 _BEFORE_ALIAS = frozenset({TokenType.ALIAS, TokenType.VAR, TokenType.R_PAREN})
 
 
@@ -28,6 +32,74 @@ class Pair:
     first: str
     second: str
     similarity: float  # cosine, 0..1
+    kind: str = WRITTEN  # or SQL
+
+
+class Answered(Protocol):
+    """An answer as the reader gives it (grader.submission) or the store keeps it."""
+
+    @property
+    def sql_text(self) -> str: ...
+
+    @property
+    def prose_text(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class AnswerKeys:
+    """One submission's answers, normalised for comparison, by question."""
+
+    prose: dict[str, str]  # written questions only
+    sql: dict[str, str]
+
+    def of(self, kind: str) -> dict[str, str]:
+        return self.sql if kind == SQL else self.prose
+
+
+def answer_keys(answers: Mapping[str, Answered], written: Collection[str]) -> AnswerKeys:
+    return AnswerKeys(
+        prose={i: prose_key(a.prose_text) for i, a in answers.items() if i in written},
+        sql={i: sql_key(a.sql_text) for i, a in answers.items() if a.sql_text.strip()},
+    )
+
+
+def questions(keys: Mapping[str, AnswerKeys]) -> list[tuple[str, str]]:
+    """Every (question, kind) some student answered."""
+    return sorted({(q, kind) for k in keys.values() for kind in (WRITTEN, SQL) for q in k.of(kind)})
+
+
+def question_pairs(
+    keys: Mapping[str, AnswerKeys], template: AnswerKeys, question: str, kind: str, threshold: float
+) -> list[Pair]:
+    """The near-duplicate answers of one kind to one question (`keys`: student -> keys).
+    What the template already holds is alike in every repository, so it is no copy."""
+    expected = template.of(kind).get(question)
+    texts = {}
+    for student, k in keys.items():
+        text = k.of(kind).get(question)
+        if text is not None and text != expected:
+            texts[student] = {question: text}
+    if kind == WRITTEN:
+        return similar_pairs(texts, threshold)
+    return [
+        Pair(p.question, p.first, p.second, p.similarity, SQL)
+        for p in similar_pairs(texts, threshold, common_share=COMMON_SQL)
+    ]
+
+
+def class_pairs(
+    keys: Mapping[str, AnswerKeys],
+    template: AnswerKeys,
+    *,
+    written_threshold: float,
+    sql_threshold: float,
+) -> list[Pair]:
+    """Near-duplicate written answers and SQL across a class, question by question."""
+    out = []
+    for question, kind in questions(keys):
+        threshold = written_threshold if kind == WRITTEN else sql_threshold
+        out += question_pairs(keys, template, question, kind, threshold)
+    return out
 
 
 def similar_pairs(
@@ -50,10 +122,10 @@ def similar_pairs(
         matrix = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, token_pattern=r"\S+")
         x = matrix.fit_transform([texts[n] for n in names])
         sims = (x @ x.T).tocoo()
+        keep = (sims.row < sims.col) & (sims.data >= threshold)  # in numpy: 45,000 pairs
         found = [
             (int(i), int(j), float(v))
-            for i, j, v in zip(sims.row, sims.col, sims.data, strict=True)
-            if i < j and v >= threshold
+            for i, j, v in zip(sims.row[keep], sims.col[keep], sims.data[keep], strict=True)
         ]
         degree: dict[int, int] = {}
         for i, j, _ in found:

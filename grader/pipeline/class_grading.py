@@ -9,12 +9,8 @@ from pathlib import Path
 from grader.core.findings import Finding, Severity
 from grader.core.lab import Lab
 from grader.core.report import Report
-from grader.grading.similarity import Pair, prose_key, similar_pairs, sql_key
-from grader.submission.model import Submission
+from grader.grading.similarity import WRITTEN, AnswerKeys, Pair, answer_keys, class_pairs
 from grader.submission.reader import read_submission
-
-# SQL that a tenth of the class writes alike is the expected solution, not a copy.
-_COMMON_SQL = 0.1
 
 
 def find_submissions(folder: Path, lab: Lab) -> list[Path]:
@@ -71,45 +67,35 @@ def write_scores_csv(
             )
 
 
-def flag_similar(
-    lab: Lab, graded: list[tuple[str, Path, Report]], *, max_bytes: int
-) -> list[Pair]:
+def flag_similar(lab: Lab, graded: list[tuple[str, Path, Report]], *, max_bytes: int) -> list[Pair]:
     """Near-duplicate answers across the class, added to both reports as staff-only findings
     that change no points (a person decides what a resemblance means)."""
     written = {e.id for e in lab.exercises if any(c.type == "written" for c in e.checks)}
-    template = _keys(read_submission(lab.root / "template", lab, max_bytes=max_bytes), written)
-    prose: dict[str, dict[str, str]] = {}
-    sql: dict[str, dict[str, str]] = {}
-    for name, root, _ in graded:
-        mine = _keys(read_submission(root, lab, max_bytes=max_bytes), written)
-        # What the template already holds is alike in every repository, so it is no copy.
-        prose[name], sql[name] = (
-            {i: k for i, k in m.items() if k != t.get(i)}
-            for m, t in zip(mine, template, strict=True)
-        )
-    pairs = similar_pairs(prose, lab.written.class_similarity)
-    sql_pairs = similar_pairs(sql, lab.written.sql_similarity, common_share=_COMMON_SQL)
+
+    def keys(root: Path) -> AnswerKeys:
+        return answer_keys(read_submission(root, lab, max_bytes=max_bytes).answers, written)
+
+    found = class_pairs(
+        {name: keys(root) for name, root, _ in graded},
+        keys(lab.root / "template"),
+        written_threshold=lab.written.class_similarity,
+        sql_threshold=lab.written.sql_similarity,
+    )
     reports = {name: report for name, _, report in graded}
-    for kind, found in (("written answer", pairs), ("SQL", sql_pairs)):
-        for pair in found:
-            for me, other in ((pair.first, pair.second), (pair.second, pair.first)):
-                _add(reports[me], pair, kind, other)
-    return pairs + sql_pairs
+    for pair in found:
+        for me, other in ((pair.first, pair.second), (pair.second, pair.first)):
+            _add(reports[me], pair, other)
+    return found
 
 
-def _keys(sub: Submission, written: set[str]) -> tuple[dict[str, str], dict[str, str]]:
-    prose = {i: prose_key(a.prose_text) for i, a in sub.answers.items() if i in written}
-    return prose, {i: sql_key(a.sql_text) for i, a in sub.answers.items() if a.sql}
-
-
-def _add(report: Report, pair: Pair, kind: str, other: str) -> None:
-    code = "similarity.written" if kind == "written answer" else "similarity.sql"
+def _add(report: Report, pair: Pair, other: str) -> None:
+    code = "similarity.written" if pair.kind == WRITTEN else "similarity.sql"
     for ex in report.exercises:
         if ex.id == pair.question:
             ex.findings.append(
                 Finding(
                     code=code,
-                    message=f"This {kind} is {pair.similarity:.0%} similar to {other}'s "
+                    message=f"This {pair.kind} is {pair.similarity:.0%} similar to {other}'s "
                     "(for staff: a resemblance to look at, not a verdict; points unchanged).",
                     severity=Severity.WARNING,
                     exercise=ex.id,
