@@ -3,6 +3,7 @@ same points and comment to every chosen answer of a group."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
@@ -10,18 +11,21 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from grader.core.errors import InvalidInput
+from grader.core.findings import Finding
 from grader.dashboard.actions import RerunTarget, override_score
 from grader.dashboard.auth import Staff, check_csrf, current_staff
-from grader.dashboard.deps import service_of, store
+from grader.dashboard.deps import service_of, settings_of, store
 from grader.dashboard.form_limits import SHORT_CHARS, TEXT_CHARS, TOKEN_CHARS
 from grader.dashboard.highlight import sql_html
 from grader.dashboard.queries import class_rows, load_assignment, load_run
 from grader.dashboard.release import ask_reposts, send_reposts
-from grader.dashboard.review import build_queue, matching
+from grader.dashboard.review import ReviewItem, build_queue, matching
 from grader.dashboard.routes_actions import _score
+from grader.dashboard.similar_answers import for_assignment
 from grader.dashboard.stats import columns
-from grader.dashboard.templating import PageError, PageRoute, render
+from grader.dashboard.templating import PageError, PageRoute, blob_link, render
 from grader.render.summary import fmt_points
+from grader.render.written_evidence import other_findings, written_evidence
 from grader.store.answers import exercise_answers
 
 router = APIRouter(route_class=PageRoute)
@@ -45,6 +49,7 @@ def review_page(
         rows = class_rows(conn, assignment)
         commits = [(r.repository.id, r.run.commit_sha) for r in rows if r.run is not None]
         answers = exercise_answers(conn, commits, exercise_id)
+        similar = for_assignment(conn, assignment, settings_of(request))
     column = next((c for c in columns(rows) if c.id == exercise_id), None)
     if column is None:
         raise PageError(404, "Not found", f"no graded exercise {exercise_id} in this class")
@@ -73,7 +78,23 @@ def review_page(
         filters=filters,
         here=lambda g: "?" + urlencode({**filters, "group": g.index}),
         sql_html=sql_html,
+        evidence=written_evidence,
+        other_findings=other_findings,
+        finding_link=lambda item: _finding_link(request, item),
+        similar=similar.by_repository(exercise_id),
     )
+
+
+def _finding_link(request: Request, item: ReviewItem) -> Callable[[Finding], str | None]:
+    """Links to the lines of the answer's graded commit on GitHub."""
+    sha, name = item.row.graded_commit, item.row.repository.full_name
+
+    def link(finding: Finding) -> str | None:
+        if sha is None or not finding.file:
+            return None
+        return blob_link(request, name, sha, finding.file, finding.line)
+
+    return link
 
 
 @router.post(_PATH)
