@@ -1,9 +1,16 @@
-"""Answers grouped so that one decision settles many: the same SQL once normalised by sqlglot
-(case, spacing, comments and quoting do not matter), nearly the same prose, and the same
-verdict from the grader (points and finding codes), since a TA confirms a verdict, not a text.
+"""Answers grouped so that one decision settles many. Two answers with the same verdict from
+the grader (points and finding codes; a TA confirms a verdict, not a text) share a group when
+their SQL is equivalent and their prose is too:
 
-The groups are computed when the page is read, never stored: a re-run that changes a verdict
-moves the answer to the group it now belongs to.
+- SQL: the same statements once normalised by sqlglot (case, spacing, comments, quoting and
+  the folding of unquoted names do not matter), or the same results on the seed and on every
+  variant data set (grader.dashboard.answer_evidence);
+- prose: nearly the same text, or the same key points (and misconceptions) found.
+
+A TA can take an answer out of its group, or split a group so that only the same normalised
+text keeps its members together (grader.dashboard.group_splits). The groups are computed when
+the page is read, never stored: a re-run that changes a verdict moves the answer to the group
+it now belongs to.
 """
 
 from __future__ import annotations
@@ -20,6 +27,15 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 # Prose this similar (difflib's ratio of the normalised texts) is one answer written twice.
 PROSE_SIMILARITY = 0.9
 _WORDS = re.compile(r"\w+")
+
+# Why members share a group, as the page says it.
+SAME_STATEMENT = "the same statement"
+SAME_RESULTS = "the same results on the seed and every variant"
+SAME_PROSE = "the same written answer"
+SIMILAR_PROSE = "nearly the same written answer"
+SAME_KEY_POINTS = "the same key points found"
+NOTHING = "no answer written"
+TEXT_REASONS = frozenset({SAME_STATEMENT, SAME_PROSE, NOTHING})  # what a split keeps
 
 
 def normalised_sql(text: str) -> str:
@@ -50,37 +66,67 @@ class Candidate:
     sql: str
     prose: str
     verdict: tuple[float, tuple[str, ...]]  # the grader's points and sorted finding codes
+    results: str = ""  # fingerprint of the results; empty: unknown, the text decides
+    key_points: tuple[str, ...] = ()  # key points and misconceptions found in the prose
+    alone: bool = False  # taken out of its group by a TA
+    strict: bool = False  # its group was split by a TA: only the same text joins it
 
 
 @dataclass
 class Group:
-    sql: str  # normalised
+    sql: str  # normalised, of the first member
     prose: str  # normalised, of the first member
-    verdict: tuple[float, tuple[str, ...]]
+    first: Candidate
     members: list[int] = field(default_factory=list)
+    reasons: set[str] = field(default_factory=set)  # why the later members joined
+
+    @property
+    def verdict(self) -> tuple[float, tuple[str, ...]]:
+        return self.first.verdict
 
 
 def group_answers(candidates: Sequence[Candidate]) -> list[Group]:
-    """Groups, largest first (ties: first met first); every candidate in exactly one."""
+    """Groups, largest first (ties: first met first); every candidate in exactly one. Each
+    answer is compared with the first of each group, so a group never drifts from it."""
     groups: list[Group] = []
-    exact: dict[tuple[str, str, tuple[float, tuple[str, ...]]], Group] = {}
     for c in candidates:
         sql, prose = normalised_sql(c.sql), normalised_prose(c.prose)
-        group = exact.get((sql, prose, c.verdict))
-        if group is None:
-            group = next((g for g in groups if _near(g, sql, prose, c.verdict)), None)
-        if group is None:
-            group = Group(sql, prose, c.verdict)
-            groups.append(group)
-        exact[(sql, prose, c.verdict)] = group
-        group.members.append(c.key)
+        found = None
+        for g in groups if not c.alone else []:
+            reasons = _joins(g, c, sql, prose)
+            if reasons:
+                found = g
+                g.reasons |= reasons
+                break
+        if found is None:
+            found = Group(sql, prose, c)
+            groups.append(found)
+        found.members.append(c.key)
     order = {id(g): i for i, g in enumerate(groups)}
     return sorted(groups, key=lambda g: (-len(g.members), order[id(g)]))
 
 
-def _near(group: Group, sql: str, prose: str, verdict: tuple[float, tuple[str, ...]]) -> bool:
-    if group.sql != sql or group.verdict != verdict:
-        return False
-    if not group.prose or not prose:
-        return group.prose == prose
-    return SequenceMatcher(None, group.prose, prose).ratio() >= PROSE_SIMILARITY
+def _joins(group: Group, c: Candidate, sql: str, prose: str) -> set[str]:
+    """Why `c` belongs with the group's first answer; empty: it does not."""
+    first = group.first
+    if first.alone or first.verdict != c.verdict:
+        return set()
+    loose = not (first.strict or c.strict)
+    reasons = set()
+    if group.sql == sql:
+        reasons.add(SAME_STATEMENT if sql else NOTHING)
+    elif loose and c.results and c.results == first.results:
+        reasons.add(SAME_RESULTS)
+    else:
+        return set()
+    if group.prose == prose:
+        reasons.add(SAME_PROSE if prose else NOTHING)
+    elif not (loose and group.prose and prose):
+        return set()
+    elif SequenceMatcher(None, group.prose, prose).ratio() >= PROSE_SIMILARITY:
+        reasons.add(SIMILAR_PROSE)
+    elif c.key_points and c.key_points == first.key_points:
+        reasons.add(SAME_KEY_POINTS)
+    else:
+        return set()
+    return reasons - {NOTHING} if reasons != {NOTHING} else reasons

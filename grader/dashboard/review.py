@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grader.core.findings import Finding, Severity
-from grader.dashboard.answer_groups import Candidate, group_answers
+from grader.dashboard.answer_evidence import key_points, result_fingerprint
+from grader.dashboard.answer_groups import TEXT_REASONS, Candidate, group_answers
 from grader.dashboard.grades import ExerciseGrade
+from grader.dashboard.group_splits import Splits
 from grader.dashboard.queries import StudentRow
 from grader.store.answers import Answer
 
@@ -42,6 +44,7 @@ class ReviewItem:
 class ReviewGroup:
     index: int  # 1-based, stable while the grader's verdicts do not change
     items: list[ReviewItem]
+    reasons: tuple[str, ...] = ()  # why its answers are one group (answer_groups)
 
     @property
     def first(self) -> ReviewItem:
@@ -50,6 +53,22 @@ class ReviewGroup:
     @property
     def reviewed(self) -> bool:
         return all(i.reviewed for i in self.items)
+
+    @property
+    def splittable(self) -> bool:
+        """Joined by more than the same text: a split would part some answers."""
+        return any(r not in TEXT_REASONS for r in self.reasons)
+
+    @property
+    def other_texts(self) -> list[ReviewItem]:
+        """One member per other way the answer is written, for the TA to read before
+        confirming a group joined by results or key points."""
+        seen, out = {_text(self.first)}, []
+        for item in self.items[1:]:
+            if _text(item) not in seen:
+                seen.add(_text(item))
+                out.append(item)
+        return out
 
     @property
     def flagged(self) -> bool:
@@ -76,9 +95,43 @@ class Queue:
         return next((g for g in self.groups if g.index == index), None)
 
 
+def _text(item: ReviewItem) -> tuple[str, str]:
+    a = item.answer
+    return ("", "") if a is None else (a.sql_text.strip(), a.prose_text.strip())
+
+
+def candidate(
+    run_id: int,
+    graded: float,
+    findings: list[Finding],
+    answer: Answer | None,
+    compares_results: bool,
+    splits: Splits,
+) -> Candidate:
+    """What grouping needs of one answer and the grader's verdict on it."""
+    return Candidate(
+        key=run_id,
+        sql=answer.sql_text if answer else "",
+        prose=answer.prose_text if answer else "",
+        verdict=(graded, tuple(sorted({f.code for f in findings}))),
+        results=result_fingerprint(findings) if compares_results else "",
+        key_points=key_points(findings),
+        alone=run_id in splits.alone,
+        strict=run_id in splits.strict,
+    )
+
+
 def build_queue(
-    rows: list[StudentRow], exercise_id: str, answers: dict[tuple[int, str], Answer]
+    rows: list[StudentRow],
+    exercise_id: str,
+    answers: dict[tuple[int, str], Answer],
+    *,
+    compares_results: bool = False,
+    splits: Splits | None = None,
 ) -> Queue:
+    """`compares_results`: the exercise's checks compare result rows, so the findings say
+    which answers gave the same results (answer_evidence)."""
+    splits = splits or Splits()
     items: dict[int, ReviewItem] = {}
     candidates = []
     for row in rows:
@@ -91,18 +144,15 @@ def build_queue(
         answer = answers.get((row.repository.id, row.run.commit_sha))
         item = ReviewItem(row, grade, findings, answer)
         items[item.run_id] = item
-        codes = tuple(sorted({f.code for f in findings}))
         candidates.append(
-            Candidate(
-                key=item.run_id,
-                sql=answer.sql_text if answer else "",
-                prose=answer.prose_text if answer else "",
-                verdict=(grade.graded, codes),
-            )
+            candidate(item.run_id, grade.graded, findings, answer, compares_results, splits)
         )
     groups = group_answers(candidates)
     return Queue(
-        [ReviewGroup(n, [items[k] for k in g.members]) for n, g in enumerate(groups, start=1)]
+        [
+            ReviewGroup(n, [items[k] for k in g.members], tuple(sorted(g.reasons)))
+            for n, g in enumerate(groups, start=1)
+        ]
     )
 
 

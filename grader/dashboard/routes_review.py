@@ -12,10 +12,13 @@ from fastapi.responses import RedirectResponse
 
 from grader.core.errors import InvalidInput
 from grader.core.findings import Finding
+from grader.core.lab import default_lab_path, load_lab
 from grader.dashboard.actions import RerunTarget, override_score
+from grader.dashboard.answer_evidence import compares_results
 from grader.dashboard.auth import Staff, check_csrf, current_staff
 from grader.dashboard.deps import service_of, settings_of, store
 from grader.dashboard.form_limits import SHORT_CHARS, TEXT_CHARS, TOKEN_CHARS
+from grader.dashboard.group_splits import split, splits_of, take_out
 from grader.dashboard.highlight import sql_html
 from grader.dashboard.queries import class_rows, load_assignment, load_run
 from grader.dashboard.release import ask_reposts, send_reposts
@@ -27,6 +30,7 @@ from grader.dashboard.templating import PageError, PageRoute, blob_link, render
 from grader.render.summary import fmt_points
 from grader.render.written_evidence import other_findings, written_evidence
 from grader.store.answers import exercise_answers
+from grader.store.db import Connection
 
 router = APIRouter(route_class=PageRoute)
 StaffDep = Annotated[Staff, Depends(current_staff)]
@@ -49,11 +53,18 @@ def review_page(
         rows = class_rows(conn, assignment)
         commits = [(r.repository.id, r.run.commit_sha) for r in rows if r.run is not None]
         answers = exercise_answers(conn, commits, exercise_id)
+        splits = splits_of(conn, assignment_id, exercise_id)
         similar = for_assignment(conn, assignment, settings_of(request))
     column = next((c for c in columns(rows) if c.id == exercise_id), None)
     if column is None:
         raise PageError(404, "Not found", f"no graded exercise {exercise_id} in this class")
-    queue = build_queue(rows, exercise_id, answers)
+    queue = build_queue(
+        rows,
+        exercise_id,
+        answers,
+        compares_results=_compares_results(request, exercise_id),
+        splits=splits,
+    )
     shown = matching(
         queue,
         unreviewed=show == "unreviewed",
@@ -139,3 +150,69 @@ def decide(
     send_reposts(service_of(request).dispatcher, targets, "The review")
     page = _PATH.format(assignment_id=assignment_id, exercise_id=quote(exercise_id, safe=""))
     return RedirectResponse(page + "?" + urlencode({"show": show, "done": "review"}), 303)
+
+
+@router.post(_PATH + "/take-out")
+def take_answer_out(
+    request: Request,
+    assignment_id: int,
+    exercise_id: str,
+    staff: StaffDep,
+    run_id: Annotated[int, Form()],
+    csrf_token: Annotated[str, Form(max_length=TOKEN_CHARS)] = "",
+    show: Annotated[str, Form(max_length=SHORT_CHARS)] = "unreviewed",
+) -> Response:
+    """One answer that does not belong with the others becomes a group of its own."""
+    check_csrf(staff, csrf_token)
+    with store(request) as conn:
+        _check_members(conn, assignment_id, [run_id])
+        take_out(
+            conn,
+            assignment_id=assignment_id,
+            exercise_id=exercise_id,
+            run_id=run_id,
+            actor=staff.login,
+        )
+    return _back(assignment_id, exercise_id, show, "take-out")
+
+
+@router.post(_PATH + "/split")
+def split_group(
+    request: Request,
+    assignment_id: int,
+    exercise_id: str,
+    staff: StaffDep,
+    run_id: Annotated[list[int], Form()],
+    csrf_token: Annotated[str, Form(max_length=TOKEN_CHARS)] = "",
+    show: Annotated[str, Form(max_length=SHORT_CHARS)] = "unreviewed",
+) -> Response:
+    """A group joined by equal results or key points, regrouped by the same text only."""
+    check_csrf(staff, csrf_token)
+    with store(request) as conn:
+        _check_members(conn, assignment_id, run_id)
+        split(
+            conn,
+            assignment_id=assignment_id,
+            exercise_id=exercise_id,
+            run_ids=run_id,
+            actor=staff.login,
+        )
+    return _back(assignment_id, exercise_id, show, "split")
+
+
+def _compares_results(request: Request, exercise_id: str) -> bool:
+    settings = settings_of(request)
+    lab = load_lab(settings.lab_dir or default_lab_path())
+    return any(e.id == exercise_id and compares_results(e) for e in lab.exercises)
+
+
+def _check_members(conn: Connection, assignment_id: int, run_ids: list[int]) -> None:
+    current = {r.run.id for r in class_rows(conn, load_assignment(conn, assignment_id)) if r.run}
+    for rid in run_ids:
+        if rid not in current:
+            raise InvalidInput(f"run {rid} is no current run of this class")
+
+
+def _back(assignment_id: int, exercise_id: str, show: str, done: str) -> Response:
+    page = _PATH.format(assignment_id=assignment_id, exercise_id=quote(exercise_id, safe=""))
+    return RedirectResponse(page + "?" + urlencode({"show": show, "done": done}), 303)

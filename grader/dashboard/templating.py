@@ -36,6 +36,8 @@ NOTICES = {
     "withheld": "Grades withheld. Every student's check run is being posted again.",
     "pass-mark": "Pass mark saved. Every student's check run is being posted again.",
     "repost": "Every student's check run is being posted again.",
+    "take-out": "The answer was taken out of its group: it is a group of its own now.",
+    "split": "The group was split: only answers with the same text stay together.",
 }
 
 
