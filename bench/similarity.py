@@ -46,55 +46,14 @@ WRITTEN = ["1.2a", "1.4", "2.1", "2.2", "3.1", "3.3", "4.1", "4.2", "4.3a", "4.3
            "Q1", "Q2", "Q3", "Q4"]  # fmt: skip
 SQL = [f"s{i}" for i in range(16)]
 VOCAB = [
-    "coordinator",
-    "worker",
-    "shard",
-    "placement",
-    "prepare",
-    "commit",
-    "rollback",
-    "lock",
-    "wait",
-    "vote",
-    "abort",
-    "country",
-    "patient",
-    "record",
-    "join",
-    "local",
-    "network",
-    "replica",
-    "partition",
-    "fragment",
-    "row",
-    "column",
-    "key",
-    "hash",
-    "task",
-    "plan",
-    "query",
-    "transaction",
-    "billing",
-    "availability",
-    "consistency",
-    "failure",
-    "restart",
-]
+    "coordinator", "worker", "shard", "placement", "prepare", "commit", "rollback", "lock",
+    "wait", "vote", "abort", "country", "patient", "record", "join", "local", "network",
+    "replica", "partition", "fragment", "row", "column", "key", "hash", "task", "plan", "query",
+    "transaction", "billing", "availability", "consistency", "failure", "restart",
+]  # fmt: skip
 FILLER = [
-    "the",
-    "a",
-    "of",
-    "to",
-    "and",
-    "is",
-    "so",
-    "because",
-    "when",
-    "then",
-    "it",
-    "each",
-    "every",
-]
+    "the", "a", "of", "to", "and", "is", "so", "because", "when", "then", "it", "each", "every",
+]  # fmt: skip
 
 
 def _prose(rng: random.Random) -> str:
@@ -115,7 +74,10 @@ def _block(text: str) -> list[dict[str, object]]:
     return [{"text": text, "line": 1, "end_line": 1}]
 
 
-def _answers(prose: dict[str, str], sql: dict[str, str]) -> dict[str, dict[str, list]]:  # type: ignore[type-arg]
+def _answers(
+    prose: dict[str, str], sql: dict[str, str]
+) -> dict[str, dict[str, list[dict[str, object]]]]:
+    """A commit's answers as the store keeps them (grader.pipeline.answers)."""
     out = {q: {"sql": [], "outputs": [], "prose": _block(t)} for q, t in prose.items()}
     return out | {q: {"sql": _block(t), "outputs": [], "prose": []} for q, t in sql.items()}
 
