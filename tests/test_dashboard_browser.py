@@ -153,9 +153,7 @@ def test_staff_read_the_class_a_student_and_an_exercise(
 
     page.goto(deployment.page_url("/exercises/3.3"))
     errors = page.locator("section[aria-labelledby=errors-h] tbody tr")
-    assert any(
-        "pasted.fabricated" in text and "bob" in text for text in errors.all_inner_texts()
-    )
+    assert any("pasted.fabricated" in text and "bob" in text for text in errors.all_inner_texts())
     assert "whole submissions" in page.locator("section[aria-labelledby=rerun-h]").inner_text()
     shoot(page, deployment, "exercise-3.3")
 
@@ -246,3 +244,34 @@ def test_an_override_survives_a_real_rerun_and_reaches_the_gradebook(
     assert "overridden" in lines["alice"]["flags"]
     assert lines["carol"]["flags"] == "late" and lines["erin"]["status"] == "no grade"
     assert deployment.world.standin.violations == []
+
+
+def test_the_evidence_of_a_written_answer_is_visible(
+    browser: Browser, deployment: Deployment
+) -> None:
+    """Bob's student page: each written answer's key points, with the sentence that covers
+    each or "not found", laid out where a TA reads them."""
+    bob = deployment.world.student("bob").pushes[-1].report
+    assert bob is not None
+    written = [
+        ex for ex in bob.exercises if any(f.code == "written.key-point" for f in ex.findings)
+    ]
+    assert written, "bob's report has no key point found"
+    mixed = next(
+        (e for e in written if any(f.code == "written.key-point-missing" for f in e.findings)),
+        written[0],
+    )
+    page = new_page(browser)
+    sign_in_at(page, deployment, PROFESSOR, f"/students/{deployment.filled.repository_ids['bob']}")
+    heading = page.locator(f'h3[id="findings-{mixed.id}"]')
+    table = page.locator(f'h3[id="findings-{mixed.id}"] ~ .evidence table.key-points').first
+    assert heading.is_visible() and table.is_visible()
+    sentences = {
+        " ".join((f.detail or "").split()) for f in mixed.findings if f.code == "written.key-point"
+    }
+    shown = table.locator("tr.found q").first
+    assert shown.is_visible() and " ".join(shown.inner_text().split()) in sentences
+    if any(f.code == "written.key-point-missing" for f in mixed.findings):
+        missing = table.locator("tr.not-found .missing").first
+        assert missing.is_visible() and missing.inner_text() == "not found"
+    shoot(page, deployment, "student-bob-evidence")
