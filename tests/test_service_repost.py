@@ -28,7 +28,7 @@ pytest_plugins = ["service_fixtures", "dashboard_fixtures"]
 
 TA = "ta-grace"
 # A database of its own (the other dashboard tests empty theirs), emptied before and after.
-REDIS_URL = "redis://127.0.0.1:6379/9"
+REDIS_URL = "redis://127.0.0.1:6379/8"  # a database of its own (9 is the push publisher's)
 WAIT_SECONDS = 240
 REPORTED = re.compile(r"(\d+) of (\d+) posted")
 
