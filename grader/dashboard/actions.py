@@ -9,14 +9,16 @@ from dataclasses import dataclass
 
 from psycopg_pool import ConnectionPool
 
-from grader.core.errors import InfrastructureError, InvalidInput
+from grader.core.errors import GraderError, InfrastructureError, InvalidInput
 from grader.dashboard import audit, batches
 from grader.dashboard.queries import commit_overrides, grade_of
 from grader.render.summary import fmt_points
 from grader.service.job import Dispatcher, Job
+from grader.settings import GitHubApp
 from grader.store import runs
 from grader.store.db import Connection
 from grader.store.overrides import add_override
+from grader.store.repositories import Repository
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,42 @@ log = logging.getLogger(__name__)
 class RerunTarget:
     run_id: int
     repository: str  # full name: the dispatcher routes by it
+
+
+class RerunUnavailable(GraderError):
+    """A re-run that cannot run: refused with its cause before anything is queued, since a
+    worker would only retry it until it gave up."""
+
+    status_code = 409
+    code = "rerun.unavailable"
+
+
+def graded_locally(repo: Repository, run: runs.Run) -> bool:
+    return repo.installation_id is None and run.push_id is None
+
+
+def why_no_rerun(github: GitHubApp, local_repositories: int) -> str | None:
+    """Why a re-run cannot run, or None. A worker clones the commit from GitHub as the App,
+    so it needs the App and an installation on the repositories; `local_repositories` counts
+    those graded from folders on disk (no installation, no push)."""
+    if github.app_id is None or (github.private_key is None and github.private_key_path is None):
+        return (
+            "Re-runs are unavailable: the GitHub App is not configured, and a re-run clones the"
+            " commit from GitHub. Configure the App (docs/github-app.md), or grade the folders"
+            " again with `grader grade-class`."
+        )
+    if local_repositories:
+        some = (
+            "This repository was"
+            if local_repositories == 1
+            else (f"{local_repositories} repositories were")
+        )
+        return (
+            f"Re-runs are unavailable: {some} graded from local folders, where the GitHub App"
+            " has no installation to clone from. Grade the folders again with"
+            " `grader grade-class`."
+        )
+    return None
 
 
 def override_score(

@@ -3,6 +3,9 @@
 A run of a batch is done when its commit was graded after the request: the same row graded
 in place, or, when the lab's version changed since, the row the worker graded instead. A
 grade whose report is `error` counts as done and failed.
+
+A run the queue refused is never graded by this batch: it counts as lost, so the batch ends
+(and the page stops following it) once every other run is done.
 """
 
 from __future__ import annotations
@@ -31,10 +34,11 @@ class BatchProgress:
     queued: int  # handed to the queue
     done: int
     failed: int
+    lost: int  # never queued and not graded since: this batch will not grade them
 
     @property
     def finished(self) -> bool:
-        return self.done >= self.total
+        return self.done + self.lost >= self.total
 
     @property
     def percent(self) -> int:
@@ -53,6 +57,7 @@ class BatchProgress:
             "queued": self.queued,
             "done": self.done,
             "failed": self.failed,
+            "lost": self.lost,
             "finished": self.finished,
             "percent": self.percent,
         }
@@ -95,7 +100,8 @@ _PROGRESS = (
     " b.requested_by, b.requested_at, count(br.run_id) AS total,"
     " count(*) FILTER (WHERE br.queued) AS queued,"
     " count(*) FILTER (WHERE d.failed IS NOT NULL) AS done,"
-    " count(*) FILTER (WHERE d.failed) AS failed"
+    " count(*) FILTER (WHERE d.failed) AS failed,"
+    " count(*) FILTER (WHERE NOT br.queued AND d.failed IS NULL) AS lost"
     " FROM rerun_batches b LEFT JOIN rerun_batch_runs br ON br.batch_id = b.id"
     " LEFT JOIN grading_runs r ON r.id = br.run_id"
     " LEFT JOIN LATERAL (SELECT g.status = 'error' AS failed FROM grading_runs g"

@@ -11,9 +11,16 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 
 from grader.core.errors import InvalidInput
-from grader.dashboard.actions import RerunTarget, override_score, start_rerun
+from grader.dashboard.actions import (
+    RerunTarget,
+    RerunUnavailable,
+    graded_locally,
+    override_score,
+    start_rerun,
+    why_no_rerun,
+)
 from grader.dashboard.auth import Staff, check_csrf, current_staff
-from grader.dashboard.deps import service_of, store
+from grader.dashboard.deps import service_of, settings_of, store
 from grader.dashboard.form_limits import TEXT_CHARS
 from grader.dashboard.queries import (
     class_rows,
@@ -78,13 +85,22 @@ def _targets(
             run = current_run(conn, repo.id) if run_id is None else load_run(conn, run_id)
             if run is None or run.repository_id != repo.id:
                 raise InvalidInput(f"{repo.full_name} has no such graded run")
+            _refuse_if_unavailable(request, int(graded_locally(repo, run)))
             back = f"{base}/students/{repo.id}?" + (f"run={run_id}&" if run_id else "")
             return [RerunTarget(run.id, repo.full_name)], back
         rows = class_rows(conn, assignment)
-    targets = [RerunTarget(r.run.id, r.repository.full_name) for r in rows if r.run is not None]
+    pairs = [(r.repository, r.run) for r in rows if r.run is not None]
+    _refuse_if_unavailable(request, sum(graded_locally(repo, run) for repo, run in pairs))
+    targets = [RerunTarget(run.id, repo.full_name) for repo, run in pairs]
     if scope == "exercise":
         return targets, f"{base}/exercises/{quote(exercise_id, safe='')}?"
     return targets, f"{base}?"
+
+
+def _refuse_if_unavailable(request: Request, local_repositories: int) -> None:
+    reason = why_no_rerun(settings_of(request).github, local_repositories)
+    if reason is not None:
+        raise RerunUnavailable(reason)
 
 
 @router.post("/dashboard/assignments/{assignment_id}/runs/{run_id}/overrides")

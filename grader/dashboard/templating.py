@@ -126,6 +126,7 @@ _TITLES = {
     400: "Not accepted",
     403: "Not allowed",
     404: "Not found",
+    409: "Not possible now",
     502: "GitHub did not answer as expected",
     503: "Unavailable",
 }
