@@ -11,6 +11,7 @@ from fastapi import Request, Response
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 
+from grader.dashboard.error_pages import wants_html
 from grader.dashboard.templating import PageRoute, error_page
 
 TOKEN_CHARS = 256  # CSRF tokens, OAuth codes and states: ours are 43 characters, GitHub's 20
@@ -20,10 +21,12 @@ TEXT_CHARS = 5_000  # a reason or a review comment: a long paragraph, not a file
 
 
 async def refused(request: Request, exc: Exception) -> Response:
-    """A dashboard page answers with a page that says which field to fix; everything else
-    (the JSON API, the webhook) keeps FastAPI's JSON answer."""
+    """A dashboard page, or any request of a browser outside the API, answers with a page that
+    says which field to fix; everything else (the JSON API, the webhook) keeps FastAPI's JSON
+    answer."""
     assert isinstance(exc, RequestValidationError)
-    if not isinstance(request.scope.get("route"), PageRoute):
+    page = isinstance(request.scope.get("route"), PageRoute) or wants_html(request)
+    if request.url.path.startswith("/api/") or not page:
         return await request_validation_exception_handler(request, exc)
     problems = "; ".join(_problem(error) for error in exc.errors())
     return error_page(

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from grader.dashboard import (
+    error_pages,
     routes_actions,
     routes_api,
     routes_auth,
@@ -22,6 +24,7 @@ from grader.dashboard.templating import STATIC_DIR
 
 
 def install(app: FastAPI) -> None:
+    app.add_exception_handler(HTTPException, error_pages.http_error)
     app.mount("/dashboard/static", StaticFiles(directory=STATIC_DIR), name="dashboard-static")
     for module in (
         routes_auth,
