@@ -242,7 +242,7 @@ def test_an_override_survives_a_real_rerun_and_reaches_the_gradebook(
     assert header[-4:] == ["total", "max_score", "late_penalty", "flags"]
     assert (lines["alice"]["1.1a"], lines["alice"]["total"]) == ("6", "72")
     assert "overridden" in lines["alice"]["flags"]
-    assert lines["carol"]["flags"] == "late" and lines["erin"]["status"] == "no grade"
+    assert lines["carol"]["flags"] == "no work; late" and lines["erin"]["status"] == "no grade"
     assert deployment.world.standin.violations == []
 
 
@@ -275,3 +275,45 @@ def test_the_evidence_of_a_written_answer_is_visible(
         missing = table.locator("tr.not-found .missing").first
         assert missing.is_visible() and missing.inner_text() == "not found"
     shoot(page, deployment, "student-bob-evidence")
+
+
+def test_the_class_grid_fits_a_laptop_screen_and_reads_on_a_phone(
+    browser: Browser, deployment: Deployment
+) -> None:
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    sign_in_at(page, deployment, PROFESSOR, "")
+    grid = page.locator("table.heat").bounding_box()
+    chart = page.locator("details.chart-box").bounding_box()
+    assert grid is not None and chart is not None
+    assert grid["y"] + 120 < 768  # the header and the first students are on the first screen
+    assert chart["y"] >= grid["y"] + grid["height"]  # the histogram below the grid, folded
+    assert not page.locator("svg.histogram").is_visible()
+    page.locator("table.heat thead a", has_text="Total").click()
+    page.wait_for_url("**sort=total&order=desc**")
+    assert page.locator("table.heat tbody th").first.inner_text() == "alice"  # highest first
+    page.locator("table.heat thead a", has_text="Total").click()
+    page.wait_for_url("**sort=total&order=asc**")
+    assert page.locator("table.heat tbody th").first.inner_text() == "carol"  # 0 points
+    page.fill("#grid-q", "dav")
+    page.locator("form.grid-search button").click()
+    page.wait_for_url("**q=dav**")
+    assert page.locator("table.heat tbody tr").all_inner_texts()[0].startswith("dave")
+    assert page.locator("table.heat tbody tr").count() == 1
+    context.close()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = phone.new_page()
+    sign_in_at(page, deployment, PROFESSOR, "")
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth,"
+        " document.querySelector('.scroll').clientWidth,"
+        " document.querySelector('table.heat').scrollWidth]"
+    )
+    page_width, viewport, box, table = widths
+    assert page_width <= viewport  # the page itself does not scroll sideways
+    assert box <= viewport < table  # only the grid's own box does
+    name = page.locator("table.heat tbody th").first.bounding_box()
+    assert name is not None and name["width"] > 30  # the student's name is not squeezed
+    shoot(page, deployment, "class-phone")
+    phone.close()

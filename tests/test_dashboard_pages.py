@@ -53,7 +53,7 @@ def test_the_class_page_shows_totals_flags_and_the_distribution(staff_site: Site
     text = _text(page.text)
     assert "5 students, 4 with a total." in text
     assert re.search(r"alice 74 /100 needs Citus awaiting review 8 4 4 \?", text)
-    assert re.search(r"carol 0 /100 late missing missing", text)
+    assert re.search(r"carol 0 /100 no work late missing missing", text)
     assert re.search(r"erin — no grade not graded yet", text)
     assert "Students per range of total points: 0\N{EN DASH}10: 1; 10\N{EN DASH}20: 1;" in text
     assert text.count("not graded") >= 5  # ungraded cells say so in words
@@ -183,7 +183,7 @@ def test_the_gradebook_and_the_api_agree_with_the_pages(staff_site: Site) -> Non
     assert by_login["alice"]["grade"]["total"] == 74
     assert by_login["alice"]["graded_commit"] == lines["alice"]["graded_commit"]
     assert by_login["erin"]["run"] is None
-    assert [f["code"] for f in by_login["carol"]["flags"]] == ["late"]
+    assert [f["code"] for f in by_login["carol"]["flags"]] == ["no-work", "late"]
     same = site.client.get(
         f"/api/assignments/{site.filled.assignment_id}/grades.csv",
         headers={"Authorization": f"Bearer {API_TOKEN}"},

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from grader.core.findings import Finding
+from grader.core.report import Status
 from grader.dashboard.grades import Grade
 from grader.render.summary import fmt_points
 
@@ -13,6 +15,8 @@ PASTED_CODES = ("pasted.unreproducible", "pasted.plan-mismatch", "pasted.error-u
 # flag code -> (label, finding codes that raise it), in the order flags are shown
 _FROM_FINDINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "late": ("late", ("history.late",)),
+    "late-not-graded": ("late work not graded", ("history.late-work-not-graded",)),
+    "not-git": ("not a git clone", ("history.none",)),
     "dump": ("last-minute dump", ("history.last-minute-dump",)),
     "tampered": ("protected file modified", ("history.protected-modified",)),
     "screenshot": ("screenshot", ("history.screenshot",)),
@@ -22,7 +26,12 @@ _FROM_FINDINGS: dict[str, tuple[str, tuple[str, ...]]] = {
     "fabricated": ("pasted output edited: points held", ("pasted.fabricated",)),
 }
 
+# The engine's words when a statement needs a privilege the student's role does not hold.
+_PRIVILEGE_WORDS = ("permission denied", "must be owner", "must be superuser")
+
 FLAG_LABELS = {code: label for code, (label, _) in _FROM_FINDINGS.items()} | {
+    "no-work": "no work",
+    "privileged": "privileged SQL attempted",
     "error": "grading failed",
     "pending": "not graded yet",
     "rerun": "re-run queued",
@@ -48,12 +57,20 @@ def grade_flags(grade: Grade) -> list[Flag]:
     out: list[Flag] = []
     if not grade.completed:
         out.append(_flag("error", report.error or "the grader did not finish"))
+    if grade.exercises and all(e.status is Status.MISSING for e in grade.exercises):
+        out.append(_flag("no-work", "no exercise was answered"))
     findings = report.all_findings
+    refused = [
+        f
+        for f in findings
+        if f.code == "executes.error" and any(w in f.message.lower() for w in _PRIVILEGE_WORDS)
+    ]
+    if refused:
+        out.append(_flag("privileged", _said(refused)))
     for code, (_, codes) in _FROM_FINDINGS.items():
         hits = [f for f in findings if f.code in codes]
         if hits:
-            said = [f"{f.exercise}: {f.message}" if f.exercise else f.message for f in hits]
-            out.append(_flag(code, "; ".join(said)))
+            out.append(_flag(code, _said(hits)))
     if report.ungraded_points:
         ids = ", ".join(report.ungraded)
         out.append(
@@ -65,6 +82,10 @@ def grade_flags(grade: Grade) -> list[Flag]:
         who = sorted({o.by_whom for o in grade.overrides})
         out.append(_flag("overridden", f"by {', '.join(who)}"))
     return out
+
+
+def _said(findings: list[Finding]) -> str:
+    return "; ".join(f"{f.exercise}: {f.message}" if f.exercise else f.message for f in findings)
 
 
 def pending_flag(detail: str) -> Flag:

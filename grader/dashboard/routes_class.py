@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from grader.dashboard import audit, batches
+from grader.dashboard.actions import graded_locally, why_no_rerun
 from grader.dashboard.auth import Staff, current_staff
 from grader.dashboard.charts import bins, histogram_svg
-from grader.dashboard.deps import store
+from grader.dashboard.class_grid import matching, ordered, view_of
+from grader.dashboard.deps import settings_of, store
+from grader.dashboard.form_limits import SHORT_CHARS
 from grader.dashboard.queries import class_rows, list_assignments, load_assignment
-from grader.dashboard.stats import columns, summary
+from grader.dashboard.stats import columns, exercise_stats, summary
 from grader.dashboard.templating import PageError, PageRoute, render
 
 router = APIRouter(route_class=PageRoute)
 StaffDep = Annotated[Staff, Depends(current_staff)]
+Short = Annotated[str, Query(max_length=SHORT_CHARS)]
 
 
 @router.get("/dashboard")
@@ -27,7 +31,14 @@ def index(request: Request, staff: StaffDep) -> Response:
 
 
 @router.get("/dashboard/assignments/{assignment_id}")
-def class_page(request: Request, assignment_id: int, staff: StaffDep) -> Response:
+def class_page(
+    request: Request,
+    assignment_id: int,
+    staff: StaffDep,
+    sort: Short = "student",
+    order: Short = "asc",
+    q: Short = "",
+) -> Response:
     with store(request) as conn:
         assignment = load_assignment(conn, assignment_id)
         rows = class_rows(conn, assignment)
@@ -41,13 +52,19 @@ def class_page(request: Request, assignment_id: int, staff: StaffDep) -> Respons
         x_label="total points",
         chart_id="totals",
     )
+    cols = columns(rows)
+    view = view_of(sort, order, q, [c.id for c in cols])
+    local = sum(graded_locally(r.repository, r.run) for r in rows if r.run is not None)
     return render(
         request,
         "class.html",
         staff,
         assignment=assignment,
-        rows=rows,
-        columns=columns(rows),
+        rows=ordered(matching(rows, view.search), view),
+        view=view,
+        columns=cols,
+        averages=[exercise_stats(rows, c).mean for c in cols],
+        rerun_unavailable=why_no_rerun(settings_of(request).github, local),
         summary=facts,
         chart=chart,
         batches=recent_batches,
