@@ -317,3 +317,22 @@ def test_the_class_grid_fits_a_laptop_screen_and_reads_on_a_phone(
     assert name is not None and name["width"] > 30  # the student's name is not squeezed
     shoot(page, deployment, "class-phone")
     phone.close()
+
+
+def test_a_form_sent_after_the_session_expired_comes_back_filled_in(
+    browser: Browser, deployment: Deployment
+) -> None:
+    page = new_page(browser)
+    bob = deployment.filled.repository_ids["bob"]
+    sign_in_at(page, deployment, PROFESSOR, f"/students/{bob}")
+    page.select_option("#ov-exercise", "3.2")
+    page.fill("#ov-score", "7.5")
+    page.fill("#ov-reason", "the join is right, only the alias differs")
+    page.context.clear_cookies()  # the session expired while the TA was typing
+    page.locator("form.override-form button[type=submit]").click()
+    page.wait_for_url(f"**/students/{bob}?kept=**")
+    assert page.input_value("#ov-reason") == "the join is right, only the alias differs"
+    assert page.input_value("#ov-score") == "7.5"
+    assert page.input_value("#ov-exercise") == "3.2"
+    saved = deployment.conn.execute("SELECT count(*) AS n FROM overrides").fetchone()
+    assert saved == {"n": 0}  # nothing was saved without a session

@@ -11,12 +11,13 @@ from fastapi import Request, Response
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 
+from grader.dashboard import kept_form
 from grader.dashboard.error_pages import wants_html
 from grader.dashboard.templating import PageRoute, error_page
 
 TOKEN_CHARS = 256  # CSRF tokens, OAuth codes and states: ours are 43 characters, GitHub's 20
 SHORT_CHARS = 200  # a score, an exercise id, a scope, a search box
-URL_CHARS = 2_000  # a page to return to after sign-in
+URL_CHARS = kept_form.URL_CHARS  # a page to return to after sign-in
 TEXT_CHARS = 5_000  # a reason or a review comment: a long paragraph, not a file
 
 

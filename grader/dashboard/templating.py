@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from grader.core.errors import GraderError
+from grader.dashboard import kept_form
 from grader.dashboard.auth import CsrfRejected, SignInRequired, Staff
 from grader.dashboard.charts import share_colour
 from grader.dashboard.deps import settings_of
@@ -107,7 +108,8 @@ class PageRoute(APIRoute):
             try:
                 return await handler(request)
             except SignInRequired as exc:
-                target = "/dashboard/login?" + urlencode({"next": exc.next_url})
+                back = await kept_form.return_url(request, exc.next_url)
+                target = "/dashboard/login?" + urlencode({"next": back})
                 return RedirectResponse(target, status_code=303)
             except CsrfRejected:
                 text = "The form was not sent from this dashboard (its token is missing or old)."

@@ -27,7 +27,27 @@ function followBatch(box) {
   poll();
 }
 
+// A form sent after the session expired comes back after sign-in with its values in the
+// query string (grader/dashboard/kept_form.py): put them back, for the TA to send again.
+function restoreKeptForm() {
+  const params = new URLSearchParams(window.location.search);
+  const action = params.get("kept");
+  if (!action) return;
+  const form = Array.from(document.forms).find(
+    (f) => new URL(f.action, window.location.href).pathname === action,
+  );
+  if (!form) return;
+  for (const [key, value] of params) {
+    if (!key.startsWith("kept.")) continue;
+    const field = form.elements.namedItem(key.slice(5));
+    if (field && field.type !== "hidden" && "value" in field) field.value = value;
+  }
+  const first = form.querySelector("input:not([type=hidden]), select, textarea");
+  if (first) first.focus();
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  restoreKeptForm();
   document.querySelectorAll("[data-batch]").forEach(followBatch);
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => {
