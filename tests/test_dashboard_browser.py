@@ -313,6 +313,7 @@ def test_the_class_grid_fits_a_laptop_screen_and_reads_on_a_phone(
     page_width, viewport, box, table = widths
     assert page_width <= viewport  # the page itself does not scroll sideways
     assert box <= viewport < table  # only the grid's own box does
+    assert box >= 0.94 * viewport  # and it takes the phone's width, not a desktop's margins
     name = page.locator("table.heat tbody th").first.bounding_box()
     assert name is not None and name["width"] > 30  # the student's name is not squeezed
     shoot(page, deployment, "class-phone")
