@@ -23,6 +23,7 @@ from itsdangerous import URLSafeTimedSerializer
 from oauth_standin import OAuthStandIn
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
+from pydantic import SecretStr
 from service_support import adapt, delivery_headers, example
 from web_support import (
     API_TOKEN,
@@ -38,7 +39,7 @@ from web_support import (
 from grader.app import create_app
 from grader.dashboard.auth import SESSION_COOKIE
 from grader.dashboard.templating import HERE as DASHBOARD_DIR
-from grader.settings import Settings
+from grader.settings import GitHubApp, Settings
 from grader.store.assignments import save_assignment
 from grader.store.db import Connection
 
@@ -203,7 +204,12 @@ def test_pages_run_their_scripts_under_the_policy(
     chromium = shutil.which("chromium")
     if chromium is None:
         pytest.skip("Debian's chromium is not installed: apt-get install chromium")
-    web = _web(conn, store_url, oauth, tmp_path)
+    # An App is configured, so the class re-run is offered (its form is what asks first); the
+    # dialog is dismissed, so nothing is ever signed with the key.
+    app = GitHubApp(
+        app_id=1, private_key=SecretStr("never used"), webhook_secret=SecretStr("unused")
+    )
+    web = _web(conn, store_url, oauth, tmp_path, github=app)
     with LiveServer(web.client.app) as live, sync_playwright() as playwright:  # type: ignore[arg-type]
         browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         page = browser.new_page()

@@ -39,9 +39,10 @@ def web_settings(store_url: str, oauth: OAuthStandIn, tmp_path: Path, **top: Any
         f'[[assignment]]\norganisation = "{ORG}"\nrepository_prefix = "{PREFIX}"\nlab = "mediai"\n',
         encoding="utf-8",
     )
+    github = top.pop("github", GitHubApp(webhook_secret=SecretStr(SECRET)))
     return Settings(
         database_url=store_url,
-        github=GitHubApp(webhook_secret=SecretStr(SECRET)),
+        github=github,
         dashboard=Dashboard(
             oauth_client_id=CLIENT_ID,
             oauth_client_secret=SecretStr(CLIENT_SECRET),
