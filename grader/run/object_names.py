@@ -98,13 +98,7 @@ class ObjectFinder:
         return found
 
     def _holds(self, sql: str, want: StatementOutcome) -> bool:
-        got = self._run(sql)
-        return (
-            got.outcome is Outcome.OK
-            and got.rows is not None
-            and len(got.columns or []) == len(want.columns or [])
-            and bag_diff(want.rows or [], got.rows, _TOLERANCE).same
-        )
+        return same_rows(want, self._run(sql))
 
     def _listing(self) -> list[str]:
         listing = self._run(_CATALOGUE)
@@ -118,6 +112,18 @@ class ObjectFinder:
             deadline=time.monotonic() + _LOOKUP_SECONDS,
             label=f"object lookup time limit ({_LOOKUP_SECONDS} s)",
         )
+
+
+def same_rows(want: StatementOutcome, got: StatementOutcome | None) -> bool:
+    """The engine gave what the reference did: as many columns, and the same bag of rows."""
+    return (
+        got is not None
+        and got.outcome is Outcome.OK
+        and got.rows is not None
+        and want.rows is not None
+        and len(got.columns or []) == len(want.columns or [])
+        and bag_diff(want.rows, got.rows, _TOLERANCE).same
+    )
 
 
 def _parse(sql: str) -> exp.Expr | None:

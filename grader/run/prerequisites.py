@@ -18,10 +18,9 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
-from grader.checks.compare import bag_diff
 from grader.core.errors import InfrastructureError
 from grader.core.trace import ExerciseRun, Outcome, StatementOutcome
-from grader.run.object_names import rename_relations
+from grader.run.object_names import rename_relations, same_rows
 from grader.run.session import Session
 
 SCHEMA = "grader_reference"
@@ -45,17 +44,9 @@ def broken(prerequisites: Sequence[Prerequisite], runs: Mapping[str, ExerciseRun
 
 
 def _holds(prerequisite: Prerequisite, run: ExerciseRun | None) -> bool:
-    if run is None:
-        return False
-    for name, want in prerequisite.expected.items():
-        got = run.probes.get(name)
-        if got is None or got.outcome is not Outcome.OK or got.rows is None:
-            return False
-        if want.rows is None or len(got.columns or []) != len(want.columns or []):
-            return False
-        if not bag_diff(want.rows, got.rows, 0.0001).same:
-            return False
-    return True
+    return run is not None and all(
+        same_rows(want, run.probes.get(name)) for name, want in prerequisite.expected.items()
+    )
 
 
 class ReferenceObjects:
