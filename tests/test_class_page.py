@@ -125,10 +125,16 @@ def test_a_rerun_of_a_class_graded_from_local_folders_is_refused_with_its_cause(
     page = site.client.get(_base(site)).text
     assert re.search(r"<button type=\"submit\" disabled[^>]*>Re-grade the whole class", page)
     assert "graded from local folders" in _text(page)
+    bob = site.filled.repository_ids["bob"]
+    student = site.client.get(f"{_base(site)}/students/{bob}").text
+    assert re.search(r"<button type=\"submit\" disabled[^>]*>Re-run this grade", student)
+    assert "This repository was graded from local folders" in _text(student)
+    exercise = site.client.get(f"{_base(site)}/exercises/1.1a").text
+    assert re.search(r"<button type=\"submit\" disabled[^>]*>Re-grade the class for 1.1a", exercise)
+    assert "graded from local folders" in _text(exercise)
 
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token is not None
-    bob = site.filled.repository_ids["bob"]
     for data in (
         {"scope": "class"},
         {"scope": "student", "repository_id": str(bob)},
@@ -148,6 +154,11 @@ def test_a_rerun_without_the_github_app_is_refused(staff_site: Site) -> None:
     page = site.client.get(_base(site)).text
     assert "the GitHub App is not configured" in _text(page)
     assert re.search(r"<button type=\"submit\" disabled[^>]*>Re-grade the whole class", page)
+    bob = site.filled.repository_ids["bob"]
+    for path, label in ((f"/students/{bob}", "Re-run this grade"), ("/exercises/1.1a", "Re-grade")):
+        other = site.client.get(_base(site) + path).text
+        assert re.search(rf"<button type=\"submit\" disabled[^>]*>{label}", other), path
+        assert "the GitHub App is not configured" in _text(other)
 
 
 def test_405_and_422_are_pages_for_a_browser_and_json_for_the_api(staff_site: Site) -> None:

@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from grader.dashboard.actions import graded_locally, why_no_rerun
 from grader.dashboard.auth import Staff, current_staff
 from grader.dashboard.charts import bins, histogram_svg
-from grader.dashboard.deps import store
+from grader.dashboard.deps import settings_of, store
 from grader.dashboard.queries import class_rows, load_assignment
 from grader.dashboard.stats import columns, exercise_stats
 from grader.dashboard.templating import PageError, PageRoute, render
@@ -45,4 +46,8 @@ def exercise_page(
         stats=stats,
         chart=chart,
         rows=rows,
+        rerun_unavailable=why_no_rerun(
+            settings_of(request).github,
+            sum(graded_locally(r.repository, r.run) for r in rows if r.run is not None),
+        ),
     )

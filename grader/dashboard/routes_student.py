@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 
 from grader.core.findings import Finding
+from grader.dashboard.actions import graded_locally, why_no_rerun
 from grader.dashboard.auth import Staff, current_staff
 from grader.dashboard.deps import settings_of, store
 from grader.dashboard.flags import grade_flags
@@ -83,6 +84,10 @@ def student_page(
         },
         evidence=written_evidence,
         other_findings=other_findings,
+        rerun_unavailable=why_no_rerun(
+            settings_of(request).github,
+            int(chosen is not None and graded_locally(repo, chosen)),
+        ),
     )
 
 
