@@ -130,6 +130,11 @@ class GitHubStandIn:
         auth = headers.get("Authorization", "")
         if operation == "apps/create-installation-access-token":
             return self._token(auth)
+        if operation == "apps/get-repo-installation":
+            # The stand-in's App is installed only where a push told us so: as on GitHub, a
+            # repository without the App's installation is a 404.
+            status, _ = self._token(auth)
+            return (404, {"message": "Not Found"}) if status < 300 else (401, _)
         if not self._token_ok(auth):
             return 401, {"message": "Bad credentials"}
         repo = f"{params['owner']}/{params['repo']}"

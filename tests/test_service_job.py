@@ -307,3 +307,33 @@ def test_rerun_grades_the_same_row_again(
     assert job.regrade_run(run_id, final_attempt=False).outcome is Outcome.GRADED
     assert runs.get_run(conn, run_id).attempts == 2 and len(grader.calls) == 2
     assert [c.history[-1] for c in standin.check_runs.values()] == ["completed", "completed"]
+
+
+def test_a_rerun_that_cannot_run_fails_at_once_with_its_cause(
+    conn: Connection, store_url: str, standin: GitHubStandIn, student: WorkRepo, tmp_path: Path
+) -> None:
+    """A class graded from clones has no installation to clone from: no retry can help, so
+    the run is an error at once, its cause stored for the dashboard, and nothing is posted."""
+    sha = student.commit({EXERCISE_FILE: "# Lab\n"}, "one")
+    student.push()
+    push_id = add_push(conn, sha, datetime.now(UTC))
+    grader = StandInGrader(tiny_lab())
+    job = GradingJob(settings_for(store_url, standin, tmp_path), grader)
+    run_id = job.grade_push(push_id, final_attempt=False).run_id or 0
+    conn.execute("UPDATE repositories SET installation_id = NULL")
+    runs.request_rerun(conn, run_id)
+    posts = len(standin.check_runs)
+
+    result = job.regrade_run(run_id, final_attempt=False)
+    assert result.outcome is Outcome.FAILED
+    assert f"no installation on {REPO}" in result.detail
+    run = runs.get_run(conn, run_id)
+    assert run.status == runs.ERROR and "no installation" in (run.error or "")
+    assert len(standin.operations("apps/get-repo-installation")) == 1
+    assert len(grader.calls) == 1 and len(standin.check_runs) == posts
+
+    unconfigured = settings_for(store_url, standin, tmp_path)
+    unconfigured.github.app_id = None
+    runs.request_rerun(conn, run_id)
+    result = GradingJob(unconfigured, grader).regrade_run(run_id, final_attempt=False)
+    assert result.outcome is Outcome.FAILED and "not configured" in result.detail

@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
 
-from grader.core.errors import InfrastructureError
+from grader.core.errors import ConfigurationError, InfrastructureError
 from grader.core.lab import Lab
 from grader.core.report import Report, RunStatus
 from grader.github.access import RepositoryAccess
@@ -156,7 +156,12 @@ class GradingJob:
             return JobResult(Outcome.BUSY, run_id, "another worker holds this run")
         try:
             run = runs.get_run(conn, run_id)
-            access = self._access(conn, target.repo)
+            try:
+                access = self._access(conn, target.repo)
+            except ConfigurationError as exc:
+                # Nowhere to post: the cause is stored for the dashboard, and not retried.
+                runs.finish_run(conn, run_id, self._error_report(run, exc.message))
+                return JobResult(Outcome.FAILED, run_id, exc.message)
             if not run.needs_grading:
                 posting.ensure_posted(conn, run, target.assignment, access)
                 return JobResult(Outcome.POSTED, run_id)

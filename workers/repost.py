@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from grader.core.errors import ConfigurationError
 from grader.settings import Settings
 from grader.store import check_runs, runs
 from grader.store.assignments import get_assignment
@@ -45,7 +46,11 @@ class RepostJob:
                     _settled(conn, run_id, asked)
                     return JobResult(Outcome.SKIPPED, run_id, "not graded yet: its grade posts")
                 assignment = get_assignment(conn, repo.assignment_id)
-                access = posting.access_for(conn, self.settings, repo)
+                try:
+                    access = posting.access_for(conn, self.settings, repo)
+                except ConfigurationError as exc:  # no retry can post it
+                    _settled(conn, run_id, asked)
+                    return JobResult(Outcome.SKIPPED, run_id, exc.message)
                 github_id = posting.repost(conn, run, assignment, access)
                 _settled(conn, run_id, asked)
                 return JobResult(Outcome.POSTED, run_id, f"check run {github_id}")

@@ -57,6 +57,15 @@ class LabError(GraderError):
     code = "lab.invalid"
 
 
+class ConfigurationError(GraderError):
+    """The service is set up so that a job cannot run: the GitHub App is not configured, or it
+    has no installation on the repository. No retry can help, so the job fails at once with
+    this cause, for staff to read."""
+
+    status_code = 409
+    code = "configuration"
+
+
 class InfrastructureError(GraderError):
     """The grading machinery failed (a node would not start, a connection dropped)."""
 

@@ -6,9 +6,9 @@ The token is the only credential a grading job holds: it reads the repository
 
 from __future__ import annotations
 
-from github import Auth, Github, GithubIntegration
+from github import Auth, Github, GithubIntegration, UnknownObjectException
 
-from grader.core.errors import InfrastructureError
+from grader.core.errors import ConfigurationError
 from grader.settings import GitHubApp
 
 
@@ -19,8 +19,8 @@ def app_private_key(config: GitHubApp) -> str:
         try:
             return config.private_key_path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise InfrastructureError(f"cannot read the GitHub App private key: {exc}") from exc
-    raise InfrastructureError(
+            raise ConfigurationError(f"cannot read the GitHub App private key: {exc}") from exc
+    raise ConfigurationError(
         "the GitHub App is not configured: set GRADER_GITHUB__APP_ID and "
         "GRADER_GITHUB__PRIVATE_KEY_PATH (see docs/github-app.md)"
     )
@@ -28,7 +28,7 @@ def app_private_key(config: GitHubApp) -> str:
 
 def app_integration(config: GitHubApp) -> GithubIntegration:
     if config.app_id is None:
-        raise InfrastructureError("the GitHub App is not configured: set GRADER_GITHUB__APP_ID")
+        raise ConfigurationError("the GitHub App is not configured: set GRADER_GITHUB__APP_ID")
     auth = Auth.AppAuth(config.app_id, app_private_key(config))
     return GithubIntegration(auth=auth, base_url=config.api_url)
 
@@ -43,7 +43,13 @@ def repository_installation(config: GitHubApp, full_name: str) -> int:
     """The installation that covers a repository, for a push that did not name one."""
     owner, _, repo = full_name.partition("/")
     with app_integration(config) as integration:
-        return int(integration.get_repo_installation(owner, repo).id)
+        try:
+            return int(integration.get_repo_installation(owner, repo).id)
+        except UnknownObjectException as exc:
+            raise ConfigurationError(
+                f"the GitHub App has no installation on {full_name}: install it on the"
+                " repository (or its organisation) to grade it from GitHub"
+            ) from exc
 
 
 def installation_client(config: GitHubApp, token: str) -> Github:
