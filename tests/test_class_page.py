@@ -182,3 +182,21 @@ def test_405_and_422_are_pages_for_a_browser_and_json_for_the_api(staff_site: Si
     )
     assert api_bad.status_code == 422
     assert api_bad.headers["content-type"] == "application/json"
+
+
+def test_the_release_page_follows_check_runs_being_posted_again(staff_site: Site) -> None:
+    """No worker takes the posts here: the bar has work to follow, and its JSON says so."""
+    site = staff_site
+    page = site.client.get(_base(site) + "/release").text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None and "data-posting" not in page  # nothing asked yet
+    answer = site.client.post(
+        f"{_base(site)}/release",
+        data={"csrf_token": token[1], "action": "repost"},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303
+    page = site.client.get(_base(site) + "/release").text
+    assert f'data-posting="{_base(site)}/release/posting.json"' in page
+    posting = site.client.get(_base(site) + "/release/posting.json").json()
+    assert posting["posted"] == 0 and posting["total"] >= 4 and posting["finished"] is False

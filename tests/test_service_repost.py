@@ -65,8 +65,9 @@ class Class:
         return re.sub(r"\s+", " ", unescape(self.site.client.get(self.base + "/release").text))
 
     def all_posted(self) -> bool:
-        found = REPORTED.search(self.release_page())
-        return found is not None and found[1] == found[2] and "done" in self.release_page()
+        """As the release page's progress bar follows it, without a reload."""
+        posting = self.site.client.get(self.base + "/release/posting.json").json()
+        return bool(posting["finished"]) and posting["posted"] == posting["total"]
 
     def check_of(self, login: str) -> CheckRunState:
         run_id = self.site.filled.run_ids[login]
@@ -120,6 +121,10 @@ def staff_class(
         seen = Class(site, world, log)
         seen.post("/release", action="repost")
         wait_for(seen.all_posted, "every check run posted", log)
+        page = seen.release_page()
+        found = REPORTED.search(page)
+        assert found is not None and found[1] == found[2] and "done" in page
+        assert "data-posting" not in page  # nothing left for the bar to follow
         yield seen
     finally:
         stop_worker(worker)

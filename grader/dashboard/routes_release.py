@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from grader.core.errors import InvalidInput
 from grader.dashboard import release
@@ -30,6 +30,16 @@ def release_page(request: Request, assignment_id: int, staff: StaffDep) -> Respo
         assignment = load_assignment(conn, assignment_id)
         posting = release.progress(conn, assignment)
     return render(request, "release.html", staff, assignment=assignment, posting=posting)
+
+
+@router.get(_PATH + "/posting.json")
+def posting_progress(request: Request, assignment_id: int, staff: StaffDep) -> Response:
+    """Polled by the release page's progress bar until every check run is posted again."""
+    with store(request) as conn:
+        posting = release.progress(conn, load_assignment(conn, assignment_id))
+    return JSONResponse(
+        {"total": posting.total, "posted": posting.posted, "finished": posting.finished}
+    )
 
 
 @router.post(_PATH)

@@ -1,4 +1,4 @@
-// Progress bars of re-runs follow their batch until it is done, and a form that re-grades a
+// Progress bars of re-runs and of check runs posted again follow their work until it is done, and a form that re-grades a
 // whole class asks first. The pages work without this file (reload to see progress).
 "use strict";
 
@@ -27,6 +27,28 @@ function followBatch(box) {
   poll();
 }
 
+// The release page's bar follows the check runs being posted again, as a batch's does.
+function followPosting(box) {
+  const bar = box.querySelector("progress");
+  const text = box.querySelector("#posting-text");
+  const poll = async () => {
+    let data;
+    try {
+      const answer = await fetch(box.dataset.posting, { credentials: "same-origin" });
+      if (!answer.ok) return;
+      data = await answer.json();
+    } catch (error) {
+      return;
+    }
+    bar.max = Math.max(data.total, 1);
+    bar.value = data.posted;
+    bar.textContent = `${data.posted}`;
+    text.textContent = `${data.posted} of ${data.total} posted${data.finished ? ": done" : ""}`;
+    if (!data.finished) window.setTimeout(poll, 2000);
+  };
+  poll();
+}
+
 // A form sent after the session expired comes back after sign-in with its values in the
 // query string (grader/dashboard/kept_form.py): put them back, for the TA to send again.
 function restoreKeptForm() {
@@ -49,6 +71,7 @@ function restoreKeptForm() {
 document.addEventListener("DOMContentLoaded", () => {
   restoreKeptForm();
   document.querySelectorAll("[data-batch]").forEach(followBatch);
+  document.querySelectorAll("[data-posting]").forEach(followPosting);
   document.querySelectorAll("form[data-confirm]").forEach((form) => {
     form.addEventListener("submit", (event) => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
