@@ -20,6 +20,7 @@ from psycopg.conninfo import make_conninfo
 
 from grader.cluster.base import Node, TemplateCluster
 from grader.cluster.docker import bootstrap as docker_bootstrap
+from grader.cluster.docker import firewall
 from grader.cluster.docker.guard import assert_no_secrets
 from grader.cluster.docker.health import wait_healthy
 from grader.cluster.docker.heartbeat import owner_id
@@ -72,6 +73,7 @@ class DockerCluster(TemplateCluster):
         """Containers up and healthy, then Citus, the lab role and the workers made ready."""
         cluster = cls.launch(settings, client)
         try:
+            cluster.assert_isolated()
             cluster.bootstrap()
         except BaseException:
             cluster.close()
@@ -108,6 +110,19 @@ class DockerCluster(TemplateCluster):
             cluster.close()
             raise
         return cluster
+
+    def assert_isolated(self) -> None:
+        """For a host worker: the host rule in place (installed here when this process may),
+        and no node able to connect to the host, before any job runs. A worker in a container
+        leaves the internal network, which has no host address, and needs neither."""
+        if not self._settings.docker.publish_loopback:
+            return
+        unconfirmed = firewall.ensure_host_rules()
+        coordinator = self._containers["coordinator"]
+        coordinator.reload()
+        firewall.assert_host_unreachable(
+            coordinator, firewall.host_addresses(coordinator), unconfirmed
+        )
 
     def bootstrap(self) -> None:
         try:

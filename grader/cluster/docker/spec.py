@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from docker.utils import parse_bytes
+
+from grader.cluster.docker.firewall import BRIDGE_PREFIX
 from grader.settings import DockerCluster as DockerSettings
 
 LABEL = "org.sql-lab-grader"
@@ -33,6 +36,7 @@ POSTGRES_USER = "postgres"
 COORDINATOR_HOST = "citus_master"
 DATA_MOUNT = "/var/lib/postgresql/data"  # the image's VOLUME: a tmpfs here means no volume
 PGDATA = f"{DATA_MOUNT}/pgdata"
+IMAGE_ENTRYPOINT = "docker-entrypoint.sh"  # the official postgres images', on their PATH
 
 # The grading settings shared with `local` nodes; in a container a node listens on its own
 # network (the network is the boundary) and keeps the socket folder that the image's entrypoint
@@ -96,6 +100,11 @@ class ClusterIdentity:
     def container_name(self, role: str) -> str:
         return f"sql-lab-grader-{self.cluster_id}-{role}"
 
+    def bridge_name(self, kind: str) -> str:
+        """The host's interface of a cluster network ("i" internal, "e" edge): the host rule
+        (firewall.py) matches the prefix; Linux takes 15 characters at most."""
+        return f"{BRIDGE_PREFIX}{self.cluster_id[:10]}{kind}"
+
 
 def network_kwargs(identity: ClusterIdentity) -> dict[str, Any]:
     """The cluster's own network: internal, so no route leaves it to the internet or other
@@ -107,14 +116,18 @@ def network_kwargs(identity: ClusterIdentity) -> dict[str, Any]:
         "driver": "bridge",
         "internal": True,
         "check_duplicate": True,
-        "options": {"com.docker.network.bridge.inhibit_ipv4": "true"},
+        "options": {
+            "com.docker.network.bridge.inhibit_ipv4": "true",
+            "com.docker.network.bridge.name": identity.bridge_name("i"),
+        },
         "labels": identity.labels("network"),
     }
 
 
 def edge_network_kwargs(identity: ClusterIdentity) -> dict[str, Any]:
     """Only with `publish_loopback`: a bridge that carries the published ports. Without
-    masquerading, containers on it get no way out to other networks."""
+    masquerading, containers on it get no way out to other networks; its gateway is the host,
+    closed to nodes by the host rule over the bridge's name (firewall.py)."""
     return {
         "name": identity.edge_network_name,
         "driver": "bridge",
@@ -123,6 +136,7 @@ def edge_network_kwargs(identity: ClusterIdentity) -> dict[str, Any]:
         "options": {
             "com.docker.network.bridge.enable_ip_masquerade": "false",
             "com.docker.network.bridge.host_binding_ipv4": "127.0.0.1",
+            "com.docker.network.bridge.name": identity.bridge_name("e"),
         },
         "labels": identity.labels("edge-network"),
     }
@@ -160,6 +174,11 @@ def healthcheck() -> dict[str, Any]:
     }
 
 
+def process_memory_mb(settings: DockerSettings) -> int:
+    """The address space of each server process of a node: half the node's memory."""
+    return int(parse_bytes(settings.memory) // 2 // (1024 * 1024))
+
+
 def node_kwargs(
     identity: ClusterIdentity,
     role: str,
@@ -170,10 +189,16 @@ def node_kwargs(
     """`containers.create` arguments for one node. With `publish_loopback` the node starts on the
     edge network (which carries the published port) and is then connected to the internal one
     under its alias; otherwise it starts on the internal network only."""
+    process_bytes = process_memory_mb(settings) * 1024 * 1024
     kwargs: dict[str, Any] = {
         "image": settings.image,
         "name": identity.container_name(role),
         "hostname": host,
+        # One server process may take half the node: a statement that would build more fails
+        # with "out of memory" (a named limit, the node unharmed) before the container's limit
+        # has the kernel kill a process, which takes the whole node through crash recovery.
+        # prlimit, not the engine's `ulimits`: runc itself cannot start under such a bound.
+        "entrypoint": ["prlimit", f"--as={process_bytes}", "--", IMAGE_ENTRYPOINT],
         "command": server_command(grading_settings),
         "user": POSTGRES_USER,
         "environment": {
@@ -200,6 +225,8 @@ def node_kwargs(
             "/tmp": "rw,size=16m,mode=1777",
         },
         "healthcheck": healthcheck(),
+        # No IPv6 in a node, not even link-local: the host's side of every bridge has one.
+        "sysctls": {"net.ipv6.conf.all.disable_ipv6": "1"},
         # The client's proxy settings (which may carry credentials) stay out of the node.
         "use_config_proxy": False,
     }
