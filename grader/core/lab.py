@@ -47,6 +47,21 @@ class Probe(BaseModel):
     optional_columns: list[str] = Field(default_factory=list)
 
 
+class RubricItem(BaseModel):
+    """A named share of an exercise's points, as Gradescope's rubric items: a deduction
+    (negative points) or a credit (positive) that staff apply to answers on the
+    grade-by-question page. The scoring rule is in docs/dashboard.md ("Rubric items")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    # Stable across lab versions: the store keys the lab's items by it, so staff's edits of
+    # an item's points are kept when lab.toml changes.
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
+    title: str = Field(min_length=1, max_length=120)
+    description: str = Field(default="", max_length=1000)
+    points: float
+
+
 class Exercise(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -62,6 +77,23 @@ class Exercise(BaseModel):
     # Earlier exercises whose objects this one reads: when the student's are missing or
     # wrong, this exercise runs on the reference's instead, so one mistake costs once.
     uses: list[str] = Field(default_factory=list)
+    rubric: list[RubricItem] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _rubric_items(self) -> Exercise:
+        ids = [r.id for r in self.rubric]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"exercise {self.id}: rubric item ids {twice} are used twice")
+        for item in self.rubric:
+            if not item.title.strip():
+                raise ValueError(f"exercise {self.id}: rubric item {item.id} has no title")
+            if abs(item.points) > self.points:
+                raise ValueError(
+                    f"exercise {self.id}: rubric item {item.id} is worth {item.points:g} points,"
+                    f" more than the exercise's {self.points:g}"
+                )
+        return self
 
 
 class SetupSpec(BaseModel):
