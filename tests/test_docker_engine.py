@@ -3,24 +3,32 @@ reachable (DOCKER_HOST and friends as for the docker CLI). Skipped elsewhere, sa
 
 from __future__ import annotations
 
+import re
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import docker
 import psycopg
 import pytest
-from local_cluster_support import write_tiny_lab
+from local_cluster_support import exercise, write_tiny_lab
 
+from grader.cluster.base import JobDatabase
 from grader.cluster.docker import backend as docker_backend
+from grader.cluster.docker import spec
 from grader.cluster.docker.backend import DockerCluster
 from grader.cluster.docker.cluster_health import probe
 from grader.cluster.docker.pool import ClusterPool
 from grader.cluster.docker.reaper import reap
 from grader.cluster.docker.spec import CLUSTER_LABEL, OWNER_LABEL
-from grader.settings import Settings
+from grader.core.lab import Lab, default_lab_path, load_lab
+from grader.core.report import RunStatus, Status
+from grader.core.trace import Outcome
+from grader.pipeline.session import GradingSession
+from grader.run.execute import NodeRecovery, execute
+from grader.settings import Limits, Settings
 
 pytestmark = [pytest.mark.docker_engine, pytest.mark.slow]
 
@@ -228,3 +236,121 @@ def test_a_node_has_no_route_to_the_host(client: Any, cluster: DockerCluster) ->
     addresses = host_addresses(client, cluster)
     assert addresses, "the host has addresses to try"
     assert reached_from_node(client, cluster, addresses) == []
+
+
+PATIENT = Limits(statement_seconds=60, exercise_seconds=90, job_seconds=240)
+
+
+def copies(cluster: DockerCluster, lab: Lab, made: list[JobDatabase]) -> Callable[[], JobDatabase]:
+    def fresh_copy() -> JobDatabase:
+        made.append(cluster.new_job(lab, f"memory-{len(made)}"))
+        return made[-1]
+
+    return fresh_copy
+
+
+def test_a_statement_cannot_build_a_gigabyte_on_a_node(
+    cluster: DockerCluster, settings: Settings, tmp_path: Path
+) -> None:
+    """Each server process of a node may take half the node: the statement fails with the
+    engine's out of memory, named, and the node is unharmed."""
+    lab = write_tiny_lab(tmp_path)
+    cluster.prepare_lab(lab)
+    made: list[JobDatabase] = []
+    recovery = NodeRecovery.of(cluster, copies(cluster, lab, made))
+    assert recovery is not None
+    kills = recovery.watch.kills()
+    plan = [exercise("x", "SELECT length(repeat('x', 900000000))", "SELECT 1")]
+    try:
+        runs, _ = execute(recovery.fresh_copy(), plan, PATIENT, recovery=recovery)
+    finally:
+        for job in made:
+            cluster.end_job(job)
+    huge, after = runs["x"].statements
+    half = spec.process_memory_mb(settings.docker)
+    assert recovery.watch.statement_limit == f"node memory limit ({half} MB per server process)"
+    assert (huge.outcome, huge.limit, huge.sqlstate) == (
+        Outcome.LIMIT,
+        recovery.watch.statement_limit,
+        "53200",
+    )
+    assert after.rows == [("1",)]
+    assert len(made) == 1 and recovery.watch.kills() == kills, "no node was killed"
+
+
+def test_a_node_killed_for_memory_ends_the_exercise_and_the_rest_runs_on_a_fresh_copy(
+    client: Any, settings: Settings, image: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no bound per server process, a statement outgrows its container: the kernel kills
+    it, the engine reports the container's out-of-memory, and the grader names that limit."""
+    monkeypatch.setattr(spec, "process_memory_mb", lambda _settings: 4096)
+    small = settings.model_copy(
+        update={"docker": settings.docker.model_copy(update={"memory": "320m", "workers": 1})}
+    )
+    cluster = DockerCluster.start(small, client)
+    made: list[JobDatabase] = []
+    try:
+        lab = write_tiny_lab(tmp_path)
+        cluster.prepare_lab(lab)
+        recovery = NodeRecovery.of(cluster, copies(cluster, lab, made))
+        assert recovery is not None
+        kills = recovery.watch.kills()
+        plan = [
+            exercise("1", "SELECT length(repeat('x', 400000000))", "SELECT 2"),
+            exercise("2", "SELECT count(*) FROM patients", "SELECT current_database()"),
+        ]
+        try:
+            runs, job_limit = execute(recovery.fresh_copy(), plan, PATIENT, recovery=recovery)
+        finally:
+            for job in made:
+                cluster.end_job(job)
+        assert recovery.watch.kills() == kills + 1, "killed once: the statement was not retried"
+    finally:
+        cluster.close()
+    assert recovery.watch.node_limit == "node memory limit (320m per node)"
+    hungry, skipped = runs["1"].statements
+    assert (hungry.outcome, hungry.limit) == (Outcome.LIMIT, recovery.watch.node_limit)
+    assert (skipped.outcome, skipped.limit) == (Outcome.SKIPPED, recovery.watch.node_limit)
+    assert job_limit is None
+    count, database = runs["2"].statements
+    assert count.rows == [("3",)]
+    assert len(made) == 2 and database.rows == [(made[1].name,)], "graded on a fresh copy"
+
+
+NAMED_LIMIT = re.compile(
+    r"Stopped by the (grader: )?("
+    r"(statement|exercise|job) time limit \(\d+(\.\d+)? s\)"
+    r"|temp file limit \(\w+\)"
+    r"|node memory limit \(.+\)"
+    r"|result row limit \([\d,]+ rows\)"
+    r"|statement count limit \(\d+ per exercise\)"
+    r")\.$"
+)
+
+
+def test_the_hostile_example_is_graded_on_docker_with_every_limit_named(
+    settings: Settings, image: str
+) -> None:
+    docker_settings = settings.docker.model_copy(update={"pool_size": 1})
+    graded = settings.model_copy(update={"backend": "docker", "docker": docker_settings})
+    lab = load_lab(default_lab_path())
+    with GradingSession.open(graded, lab) as session:
+        has_citus = session.engine_info().has_citus
+        report = session.grade_checkout(lab.root / "examples" / "hostile")
+    assert report.status is RunStatus.COMPLETED, report.error
+    assert report.engine is not None and report.engine.backend == "docker"
+    stopped = [f.message for f in report.all_findings if f.message.startswith("Stopped by")]
+    assert stopped, "the runaway statements were stopped"
+    assert [m for m in stopped if not NAMED_LIMIT.match(m)] == []
+    runaway = {"1.1a", "1.1b", "1.3"}  # generate_series to 10^10, a recursive CTE, 10^7 rows
+    limited = {
+        e.id for e in report.exercises if any(f.code.startswith("limit.") for f in e.findings)
+    }
+    assert runaway <= limited
+    messages = " ".join(f.message for f in report.all_findings)
+    assert "pg_execute_server_program" in messages  # COPY ... TO PROGRAM refused
+    ungraded = {e.id for e in report.exercises if e.status is Status.UNGRADED}
+    if has_citus:
+        assert ungraded == set()
+    else:  # the plain image: what the example answers of the Citus exercises is not graded
+        assert ungraded and ungraded <= {e.id for e in lab.exercises if e.requires_citus}

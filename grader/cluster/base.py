@@ -8,6 +8,7 @@ see each other's writes, and the copy is dropped when the job ends.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,6 +31,16 @@ class JobDatabase:
     name: str
     student_dsn: str  # coordinator, as the lab's non-superuser role that owns the tables
     admin_dsn: str  # coordinator, as a superuser: for the grader's own cleanup only
+
+
+@dataclass(frozen=True)
+class MemoryWatch:
+    """A backend's memory limits, named with their values, and how it learns that one of its
+    nodes' server processes was killed for memory (the node then restarts its sessions)."""
+
+    statement_limit: str  # what a statement refused memory (sqlstate 53200) ran into
+    node_limit: str  # what a node's server process killed for memory ran into
+    kills: Callable[[], int]  # server processes killed so far, on every node of the cluster
 
 
 class Cluster(ABC):
@@ -62,6 +73,10 @@ class Cluster(ABC):
     @abstractmethod
     def close(self) -> None:
         """Stop what this object started."""
+
+    def memory_watch(self) -> MemoryWatch | None:
+        """None: this backend cannot tell a node killed for memory from a lost engine."""
+        return None
 
     def __enter__(self) -> Cluster:
         return self

@@ -35,7 +35,7 @@ from grader.history.assess import assess_repository
 from grader.history.deadline import DeadlinePolicy, PushRecord
 from grader.history.evaluate import HistoryVerdict
 from grader.history.git_log import export_tree, head_commit
-from grader.run.execute import PlannedExercise, execute
+from grader.run.execute import NodeRecovery, PlannedExercise, execute
 from grader.run.plan import plan_reference, plan_submission
 from grader.settings import Settings
 from grader.submission.model import Submission
@@ -265,8 +265,13 @@ class GradingSession:
         started = time.monotonic()
         engine = cluster.engine_info()
         nodes = {f"{n.host}:{n.port}": n.role for n in cluster.nodes()}
-        job = cluster.new_job(self.lab, f"{spec.kind}_{uuid.uuid4().hex[:12]}", spec.variant)
-        made.append(job)
+
+        def new_copy() -> JobDatabase:  # another after a node was killed for memory
+            copy = cluster.new_job(self.lab, f"{spec.kind}_{uuid.uuid4().hex[:12]}", spec.variant)
+            made.append(copy)
+            return copy
+
+        job = new_copy()
         try:
             exercises, limit = execute(
                 job,
@@ -274,6 +279,7 @@ class GradingSession:
                 self.settings.limits,
                 on_progress=spec.on_progress,
                 synonyms=self.lab.names.synonyms,
+                recovery=NodeRecovery.of(cluster, new_copy),
             )
         except GraderError as exc:
             return RunTrace(engine=engine, nodes=nodes, infrastructure_error=exc.message)

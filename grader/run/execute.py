@@ -8,6 +8,13 @@ rubric's probes start from a clean transaction state.
 
 Every limit runs on the grader's clock, from outside the session (see run_watchdog), and
 is named with its value where it fires.
+
+A node's server process killed for memory (the container's limit, the machine's
+out-of-memory killer) makes the node restart every session, the statement's included. That
+is the student's statement at a limit, not a lost engine: the exercise ends with the
+backend's node memory limit, and the exercises after it run on a fresh copy of the lab,
+where objects of earlier exercises they read come from the reference (as for a broken
+prerequisite).
 """
 
 from __future__ import annotations
@@ -17,7 +24,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from grader.cluster.base import JobDatabase
+import psycopg
+
+from grader.cluster.base import Cluster, JobDatabase, MemoryWatch
+from grader.core.errors import InfrastructureError
 from grader.core.lab import Probe
 from grader.core.trace import ExerciseRun, Outcome, StatementOutcome
 from grader.run import object_names
@@ -47,6 +57,92 @@ class PlannedExercise:
     expected_probes: Mapping[str, StatementOutcome] = field(default_factory=dict)
 
 
+# How long a node killed for memory may take to be seen as such and to take sessions again.
+_KILL_SEEN_SECONDS = 10.0
+_RECOVERY_SECONDS = 60.0
+_POLL_SECONDS = 0.1
+# A statement whose error says a connection went away may have lost a worker that was killed:
+# the worker's postmaster reports the kill a moment after the coordinator saw the error.
+_LOST_CONNECTION = ("server closed the connection", "crash of another server process")
+
+
+@dataclass(frozen=True)
+class NodeRecovery:
+    """What the runner needs to go on after a node was killed for memory: the backend's watch,
+    and a fresh copy of the lab (made, and dropped with the job's others, by the caller)."""
+
+    watch: MemoryWatch
+    fresh_copy: Callable[[], JobDatabase]
+
+    @classmethod
+    def of(cls, cluster: Cluster, fresh_copy: Callable[[], JobDatabase]) -> NodeRecovery | None:
+        watch = cluster.memory_watch()
+        return None if watch is None else cls(watch, fresh_copy)
+
+
+class _Kills:
+    """The node kills seen since a copy was opened."""
+
+    def __init__(self, watch: MemoryWatch) -> None:
+        self.watch = watch
+        self._seen = watch.kills()
+
+    def since_opened(self, wait_seconds: float) -> bool:
+        deadline = time.monotonic() + wait_seconds
+        while self.watch.kills() <= self._seen:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(_POLL_SECONDS)
+        return True
+
+
+class _Copy:
+    """One copy of the lab with its session, the catalogue before any student SQL, and the
+    node kills seen when it was opened."""
+
+    def __init__(
+        self,
+        job: JobDatabase,
+        limits: Limits,
+        synonyms: Mapping[str, str],
+        recovery: NodeRecovery | None,
+    ) -> None:
+        self.job = job
+        labels = resource_labels(limits)
+        if recovery is not None:
+            labels["53200"] = recovery.watch.statement_limit
+        self.session = Session(
+            job.student_dsn,
+            job.admin_dsn,
+            rows_kept=limits.max_rows_kept,
+            server_timeout_ms=math.ceil((limits.statement_seconds + 3 * GRACE_SECONDS) * 1000),
+            resource_labels=labels,
+        )
+        try:
+            self.finder = object_names.ObjectFinder(self.session, synonyms)
+            self.kills = _Kills(recovery.watch) if recovery is not None else None
+        except BaseException:
+            self.session.close()
+            raise
+
+
+def _fresh_copy(
+    limits: Limits, synonyms: Mapping[str, str], recovery: NodeRecovery, cause: str
+) -> _Copy:
+    """A new copy once the killed node takes sessions again; if none can be had, the error
+    names the kill first, so ending the job never hides why it ended."""
+    deadline = time.monotonic() + _RECOVERY_SECONDS
+    while True:
+        try:
+            return _Copy(recovery.fresh_copy(), limits, synonyms, recovery)
+        except InfrastructureError as exc:
+            if time.monotonic() >= deadline:
+                raise InfrastructureError(
+                    f"{cause}; then no fresh copy of the lab could be made: {exc.message}"
+                ) from exc
+            time.sleep(0.5)
+
+
 @dataclass(frozen=True)
 class _Labels:
     statement: str
@@ -71,61 +167,78 @@ def execute(
     *,
     on_progress: Callable[[str], None] | None = None,
     synonyms: Mapping[str, str] | None = None,
+    recovery: NodeRecovery | None = None,
 ) -> tuple[dict[str, ExerciseRun], str | None]:
     """Run every exercise in order; the runs by exercise id, and the job limit if it fired.
 
-    Raises InfrastructureError when the engine itself is lost mid-job.
+    With `recovery`, a node killed for memory ends its exercise at the node memory limit and
+    the rest run on a fresh copy. Raises InfrastructureError when the engine itself is lost
+    mid-job.
     """
     labels = _Labels.of(limits)
     job_deadline = time.monotonic() + limits.job_seconds
-    server_timeout_ms = math.ceil((limits.statement_seconds + 3 * GRACE_SECONDS) * 1000)
     runs: dict[str, ExerciseRun] = {}
+    on_copy: dict[str, ExerciseRun] = {}  # the runs whose objects are in the current copy
     job_limit: str | None = None
-    session = Session(
-        job.student_dsn,
-        job.admin_dsn,
-        rows_kept=limits.max_rows_kept,
-        server_timeout_ms=server_timeout_ms,
-        resource_labels=resource_labels(limits),
-    )
+    # The catalogue before any student SQL: what the student made is what is new after.
+    copy = _Copy(job, limits, synonyms or {}, recovery)
+    killed: str | None = None  # a node was killed for memory: the next exercise needs a copy
     try:
-        # The catalogue before any student SQL: what the student made is what is new after.
-        finder = object_names.ObjectFinder(session, synonyms or {})
         for exercise in exercises:
             if job_limit is None and time.monotonic() >= job_deadline:
                 job_limit = labels.job
             if job_limit is not None:
                 runs[exercise.id] = _not_run(exercise, job_limit)
                 continue
+            if killed is not None and recovery is not None:
+                copy = _fresh_copy(limits, synonyms or {}, recovery, killed)
+                killed, on_copy = None, {}
             if on_progress is not None:
                 on_progress(f"running exercise {exercise.id}")
-            runner = _Exercise(session, limits, labels, job_deadline, finder)
+            runner = _Exercise(copy, limits, labels, job_deadline)
             run = runner.run(exercise)
-            missing = broken(exercise.prerequisites, runs)
+            missing = broken(exercise.prerequisites, on_copy)
             if missing and run.limit is None:
-                run = runner.rerun_on_reference(exercise, run, missing, runs, job.admin_dsn)
+                run = runner.rerun_on_reference(exercise, run, missing, runs, copy.job.admin_dsn)
             runs[exercise.id] = run
+            on_copy[exercise.id] = run
             if run.limit == labels.job:
                 job_limit = labels.job
+            if recovery is not None and run.limit == recovery.watch.node_limit:
+                copy.session.close()
+                killed = f"exercise {exercise.id} stopped by the {run.limit}"
     finally:
-        session.close()
+        copy.session.close()
+    if killed is not None:  # the job's copies are dropped next, on a node that must serve again
+        _wait_until_serving(copy.job.admin_dsn, killed)
     return runs, job_limit
 
 
+def _wait_until_serving(admin_dsn: str, cause: str) -> None:
+    deadline = time.monotonic() + _RECOVERY_SECONDS
+    while True:
+        try:
+            psycopg.connect(admin_dsn, connect_timeout=5).close()
+            return
+        except psycopg.OperationalError as exc:
+            if time.monotonic() >= deadline:
+                raise InfrastructureError(
+                    f"{cause}; then the node did not take sessions again: {exc}"
+                ) from exc
+            time.sleep(_POLL_SECONDS)
+
+
 class _Exercise:
-    def __init__(
-        self,
-        session: Session,
-        limits: Limits,
-        labels: _Labels,
-        job_deadline: float,
-        finder: object_names.ObjectFinder,
-    ):
-        self._session = session
+    def __init__(self, copy: _Copy, limits: Limits, labels: _Labels, job_deadline: float):
+        self._session = copy.session
+        self._kills = copy.kills
         self._limits = limits
         self._labels = labels
         self._job_deadline = job_deadline
-        self._finder = finder
+        self._finder = copy.finder
+        self._node_limit = copy.kills.watch.node_limit if copy.kills else None
+        # Limits after which nothing more runs in this exercise, probes included.
+        self._final = {labels.job} | ({self._node_limit} if self._node_limit else set())
 
     def rerun_on_reference(
         self,
@@ -146,10 +259,12 @@ class _Exercise:
         objects = ReferenceObjects(self._session, admin_dsn)
         if not objects.build(wanted, names):
             return first
+        graded: ExerciseRun | None = None
         try:
             graded = self.run(exercise)
         finally:
-            objects.restore()
+            if graded is None or graded.limit != self._node_limit:  # a killed session is gone
+                objects.restore()
         graded.own_statements = first.statements
         graded.on_reference = list(missing)
         graded.elapsed_ms += first.elapsed_ms
@@ -172,19 +287,24 @@ class _Exercise:
                 sent += 1
                 outcome = self._statement(planned, exercise_deadline)
                 run.statements.append(outcome)
-                if outcome.limit in (self._labels.exercise, self._labels.job):
+                if outcome.limit in (self._labels.exercise, *self._final):
                     run.limit = outcome.limit
+        if run.limit is not None and run.limit == self._node_limit:
+            # The session and what it held are gone: nothing to roll back, nothing to probe.
+            run.probes = {p.name: _skipped(_probe(p), run.limit) for p in exercise.probes}
+            run.elapsed_ms = (time.monotonic() - started) * 1000
+            return run
         run.rolled_back_open_transaction = self._session.rollback_open_transaction()
         if exercise.probes and run.limit != self._labels.job:
             run.renamed = self._finder.resolve(exercise.probes, exercise.expected_probes)
         for probe in exercise.probes:
-            if run.limit == self._labels.job:
+            if run.limit in self._final:
                 run.probes[probe.name] = _skipped(_probe(probe), run.limit)
                 continue
             outcome = self._statement(_probe(probe, run.renamed), math.inf)
             run.probes[probe.name] = outcome
-            if outcome.limit == self._labels.job:
-                run.limit = self._labels.job
+            if outcome.limit in self._final:
+                run.limit = outcome.limit
         run.elapsed_ms = (time.monotonic() - started) * 1000
         return run
 
@@ -198,9 +318,34 @@ class _Exercise:
         )
         if deadline <= now:
             return _skipped(planned, label)
-        outcome = self._session.run(planned.sql, deadline=deadline, label=label)
+        try:
+            outcome = self._session.run(planned.sql, deadline=deadline, label=label)
+        except InfrastructureError as lost:
+            if self._kills is None or not self._kills.since_opened(_KILL_SEEN_SECONDS):
+                raise
+            outcome = StatementOutcome(sql=planned.sql, error=lost.message)
+            self._killed(outcome)
+        else:
+            if outcome.outcome is Outcome.ERROR and self._kills is not None:
+                wait = _KILL_SEEN_SECONDS if _lost_connection(outcome.error) else 0.0
+                if self._kills.since_opened(wait):
+                    self._killed(outcome)
         outcome.line, outcome.kind, outcome.file = planned.line, planned.kind, planned.file
         return outcome
+
+    def _killed(self, outcome: StatementOutcome) -> None:
+        """The statement at the node memory limit, with what the session saw of it."""
+        assert self._kills is not None
+        outcome.outcome, outcome.limit = Outcome.LIMIT, self._kills.watch.node_limit
+        outcome.error = (
+            f"{outcome.error or 'connection lost'}\n(a server process of a node was killed for "
+            "memory while this statement ran; the node restarted its sessions, and the next "
+            "exercises run on a fresh copy of the lab)"
+        )
+
+
+def _lost_connection(error: str | None) -> bool:
+    return error is not None and any(text in error for text in _LOST_CONNECTION)
 
 
 def resource_labels(limits: Limits) -> dict[str, str]:

@@ -18,13 +18,14 @@ import docker.errors
 import psycopg
 from psycopg.conninfo import make_conninfo
 
-from grader.cluster.base import Node, TemplateCluster
+from grader.cluster.base import MemoryWatch, Node, TemplateCluster
 from grader.cluster.docker import bootstrap as docker_bootstrap
 from grader.cluster.docker import firewall
 from grader.cluster.docker.guard import assert_no_secrets
 from grader.cluster.docker.health import wait_healthy
 from grader.cluster.docker.heartbeat import owner_id
 from grader.cluster.docker.spec import (
+    CLUSTER_LABEL,
     COORDINATOR_HOST,
     GRADING_CONF,
     POSTGRES_PORT,
@@ -35,6 +36,7 @@ from grader.cluster.docker.spec import (
     node_kwargs,
     node_roles,
     parse_conf,
+    process_memory_mb,
     worker_host,
 )
 from grader.cluster.lab_databases import LabDatabases
@@ -155,6 +157,38 @@ class DockerCluster(TemplateCluster):
         if self._databases is None:
             raise InfrastructureError("the docker cluster is not bootstrapped")
         return self._databases
+
+    def memory_watch(self) -> MemoryWatch:
+        docker_settings = self._settings.docker
+        return MemoryWatch(
+            statement_limit=(
+                f"node memory limit ({process_memory_mb(docker_settings)} MB per server process)"
+            ),
+            node_limit=f"node memory limit ({docker_settings.memory} per node)",
+            kills=self._oom_kills,
+        )
+
+    def _oom_kills(self) -> int:
+        """The engine's out-of-memory events of this cluster's containers so far: one per
+        process the kernel killed in a node. (State.OOMKilled says so only once the container
+        has exited, and a node outlives the kill of one of its server processes.)"""
+        try:
+            events = self._client.events(
+                since=self.identity.started_at,
+                until=time.time(),
+                decode=True,
+                filters={
+                    "type": "container",
+                    "event": "oom",
+                    "label": f"{CLUSTER_LABEL}={self.identity.cluster_id}",
+                },
+            )
+            try:
+                return sum(1 for _ in events)
+            finally:
+                events.close()
+        except docker.errors.DockerException as exc:
+            raise InfrastructureError(f"the Docker engine's events are unreadable: {exc}") from exc
 
     def close(self) -> None:
         """Remove every container, then let go of the networks. Failures are logged, not

@@ -19,7 +19,7 @@ import psycopg
 from psycopg.conninfo import make_conninfo
 
 from grader import settings as grader_settings
-from grader.cluster.base import Node, TemplateCluster
+from grader.cluster.base import MemoryWatch, Node, TemplateCluster
 from grader.cluster.lab_databases import LabDatabases
 from grader.cluster.local import nodes as node_processes
 from grader.cluster.local.binaries import OsUser, ServerBinaries, find_binaries
@@ -55,10 +55,19 @@ class LocalCluster(TemplateCluster):
         )
         self._engine: EngineInfo | None = None
         self._closed = False
+        self._memory_mb = limits.node_memory_mb
+        self._killed = node_processes.KilledProcesses(processes)
 
     @property
     def databases(self) -> LabDatabases:
         return self._databases
+
+    def memory_watch(self) -> MemoryWatch:
+        return MemoryWatch(
+            statement_limit=f"node memory limit ({self._memory_mb} MB per server process)",
+            node_limit="node memory limit (a server process was killed for memory)",
+            kills=self._killed.count,
+        )
 
     @classmethod
     def start(

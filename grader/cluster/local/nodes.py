@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,10 @@ from grader.core.errors import InfrastructureError
 GRADING_CONF = Path(__file__).resolve().parents[3] / "citus" / "postgresql.grading.conf"
 SUPERUSER = "postgres"
 _TIMEOUT_SECONDS = 60
+# What a postmaster logs when a server process it forked was killed outright: RLIMIT_AS makes
+# an allocation fail instead, so on a grading node only the kernel's out-of-memory killer (or
+# an operator) sends that signal. The postmaster then restarts every session of the node.
+_KILLED = b"was terminated by signal 9"
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,30 @@ def start(
             "start",
         ],
     )
+
+
+class KilledProcesses:
+    """Server processes the nodes' postmasters saw killed, counted from their logs as they grow:
+    each call reads only what was written since the last one."""
+
+    def __init__(self, nodes: Sequence[NodeProcess]) -> None:
+        self._offsets = {n.log_file: 0 for n in nodes}
+        self._count = 0
+        self._lock = threading.Lock()  # jobs side by side on one cluster ask at once
+
+    def count(self) -> int:
+        with self._lock:
+            for path, offset in self._offsets.items():
+                try:
+                    with path.open("rb") as log:
+                        log.seek(offset)
+                        written = log.read()
+                except OSError:
+                    continue  # not started yet, or being removed with the cluster
+                whole = written.rfind(b"\n") + 1  # a line still being written counts next time
+                self._count += written[:whole].count(_KILLED)
+                self._offsets[path] = offset + whole
+            return self._count
 
 
 def stop(data_dirs: Sequence[Path], binaries: ServerBinaries, user: OsUser) -> None:
