@@ -1,7 +1,8 @@
 """Grading by question in a real headless Chromium, on the example class of review_class.py
 (42 students graded on plain PostgreSQL): a TA reviews the SQL exercise group after group
 with the keyboard until no decision remains, and every answer has its decision in the store;
-on the written exercise the TA splits a group and takes an answer out, both audited."""
+a TA applies rubric items by their keys to a group; on the written exercise the TA splits a
+group and takes an answer out, both audited."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ from grader.app import create_app
 from grader.cluster.local.binaries import find_binaries
 from grader.core.errors import InfrastructureError
 from grader.dashboard.group_splits import SPLIT, TAKE_OUT
+from grader.dashboard.rubric import APPLY
+from grader.store import rubric
 from grader.store.db import Connection
 from grader.store.overrides import overrides_for_run
 
@@ -144,6 +147,64 @@ def test_a_ta_reviews_the_sql_exercise_of_42_answers_group_by_group(
     assert {o[0].by_whom for o in decided.values()} == {PROFESSOR}
     assert all(o[0].reason.startswith("Reviewed:") for o in decided.values())
     page.screenshot(path=str(review.shots / "review-done.png"), full_page=True)
+
+
+def test_a_ta_applies_rubric_items_to_a_group_by_their_keys(
+    browser: Browser,  # noqa: F811
+    review: Review,
+) -> None:
+    page = new_page(browser)
+    open_review(page, review, SQL_EXERCISE)
+    reviewed, answers, left = progress(page)
+    size = group_size(page)
+    assert size == 28
+    keys = page.locator("button.rubric-toggle").all_inner_texts()
+    assert keys[0].split()[:3] == ["1", "0", "Correct"]
+    assert keys[1].split()[:2] == ["2", "-2"]  # "Not ordered by the average score"
+
+    with page.expect_navigation():
+        page.keyboard.press("1")  # Correct: the full points for the whole group
+    assert "rubric=applied" in page.url
+    assert "Rubric item applied" in page.locator(".notice").inner_text()
+    assert progress(page) == (reviewed + size, answers, left - 1)
+    assert "10 of 10 points" in page.locator("#rubric-score").inner_text()
+    assert (
+        page.locator('button.rubric-toggle[data-key="1"]').get_attribute("aria-pressed") == "true"
+    )
+
+    # one answer left out of the next item: it goes to the ticked answers only
+    spared = page.locator("#decide input[name=run_id]").last
+    spared_run = int(spared.get_attribute("value") or "0")
+    spared.uncheck()
+    with page.expect_navigation():
+        page.keyboard.press("2")
+    assert "8 of 10 points" in page.locator("#rubric-score").inner_text()
+    assert "on 27 of 28 answers" in page.locator(".rubric-items li").nth(1).inner_text()
+    assert (
+        page.locator('button.rubric-toggle[data-key="2"]').get_attribute("aria-pressed") == "mixed"
+    )
+    assert progress(page)[2] == left - 1
+
+    items = {
+        i.key: i
+        for i in rubric.exercise_items(review.conn, review.filled.assignment_id, SQL_EXERCISE)
+    }
+    holders = {h.run_id for h in rubric.holders(review.conn, items["order"].id)}
+    assert len(holders) == size - 1 and spared_run not in holders
+    for run in holders:
+        newest = overrides_for_run(review.conn, run)[-1]
+        assert (newest.score, newest.by_whom) == (8, PROFESSOR)
+        assert "Not ordered by the average score (-2)" in newest.reason
+    assert overrides_for_run(review.conn, spared_run)[-1].score == 10
+    applied = review.conn.execute(
+        "SELECT count(*) AS n FROM audit_log WHERE action = %s", (APPLY,)
+    ).fetchone()
+    assert applied is not None and applied["n"] == size + size - 1
+
+    page.keyboard.press("j")  # the next group still follows the one just decided
+    page.wait_for_url("**group=2**")
+    assert progress(page)[2] == left - 1
+    page.screenshot(path=str(review.shots / "review-rubric.png"), full_page=True)
 
 
 def test_a_ta_splits_a_group_and_takes_an_answer_out(

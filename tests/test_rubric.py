@@ -256,13 +256,10 @@ def test_the_export_and_the_class_page_read_the_rubric_decision(site: Site) -> N
 # ---------------------------------------------------------------- the page
 
 
-def _form(page: str, action_end: str) -> dict[str, list[str]]:
-    """The hidden fields of the form whose action ends so."""
-    found = re.search(
-        r'<form method="post" action="[^"]*' + re.escape(action_end) + r'"[^>]*>(.*?)</form>',
-        page,
-        re.S,
-    )
+def _form(page: str, action_end: str, form_id: str = "") -> dict[str, list[str]]:
+    """The hidden fields of the form whose action ends so, or of the form with that id."""
+    start = f'id="{form_id}"' if form_id else 'action="[^"]*' + re.escape(action_end) + '"'
+    found = re.search(r"<form method=\"post\" " + start + r"[^>]*>(.*?)</form>", page, re.S)
     assert found is not None, action_end
     fields: dict[str, list[str]] = {}
     for name, value in re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', found[1]):
@@ -284,7 +281,10 @@ def test_a_ta_adds_applies_and_reprices_items_on_the_review_page(
         for i in rubric_store.exercise_items(site.conn, site.filled.assignment_id, EXERCISE)
     }
     overlap = items["overlap"]
-    toggle = _form(page.text, f"/rubric/{overlap.id}/toggle")
+    assert f'formaction="{base}/rubric/{overlap.id}/toggle"' in page.text
+    # a key sends the decision form, its ticked answers, to the item's own action
+    toggle = _form(page.text, "", form_id="decide")
+    toggle["run_id"] = re.findall(r'type="checkbox" name="run_id" value="(\d+)" checked', page.text)
     members = [int(r) for r in toggle["run_id"]]
     assert members
 
