@@ -1,32 +1,44 @@
-"""How fast the api acknowledges 100 concurrent push deliveries while a worker grades.
+"""How fast the api acknowledges 100 concurrent push deliveries, idle and while graders run.
 
-    .venv/bin/python bench/webhook_latency.py [--variants 4x1,20x1,20x2] [--rounds 3]
-        [--baseline CHECKOUT]
+    .venv/bin/python bench/webhook_latency.py [--baseline CHECKOUT] [--http h11,httptools]
+        [--busy worker|burn] [--nice 10] [--rounds 3] [--pool 4] [--processes 1]
 
 Real parts as in bench/burst.py: the api under uvicorn, the store in a new database on the
-local PostgreSQL, a Redis server of the benchmark's own, a Celery worker grading on its own
-local cluster, GitHub played by the tests' stand-in. The worker is given one push per
-student repository first, so it grades throughout. Then, for each variant in turn (POOLxN:
-the api restarted with GRADER_DATABASE_POOL_SIZE=POOL and N uvicorn processes; variants
-interleaved round by round so that they share the machine's load), 100 push deliveries,
-signed beforehand, are sent at once, each to a repository of its own (a deadline burst:
-every student pushes), and the time to each 202 is measured from outside. Printed: p50,
-p99 and max per variant (--baseline adds the api of an earlier checkout, started with that
-version's defaults, to compare before and after in one run), and the api's CPU time per
-delivery (in one process all of it runs under one interpreter lock, so the last of 100
-simultaneous deliveries waits at least 100 times that).
+local PostgreSQL, a Redis server of the benchmark's own, GitHub played by the tests' stand-in.
+Each measurement sends 100 push deliveries, signed beforehand, each to a repository of its
+own (a deadline burst: every student pushes), all at once, on connections opened (and taken
+by the api) beforehand; each is timed from the moment its request is written to the end of
+its 202, by a client on raw sockets that costs next to nothing, so that the api is measured.
+The client is in this process, on the same cores: what it costs is counted against the api.
+
+Phases, in one run, each with every variant measured round by round (interleaved, so that
+the variants share the machine's state): `idle` (no grader); `busy` (graders take both
+cores at normal priority: a Celery worker grading on its local cluster, given one push per
+student repository first, or with --busy burn two CPU-burning processes); with --nice N,
+`busy nice N`, the same graders re-niced to N. Variants: this checkout and, with
+--baseline, the api of an earlier checkout started with that version's defaults; each with
+each uvicorn HTTP parser named in --http (httptools also runs uvloop; both must be installed
+where the api runs, or that variant is skipped with the reason). Printed: p50, p99 and max
+per variant and phase, the baseline's over this checkout's (before/after), and the api's CPU
+time per delivery.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import importlib.util
 import json
+import multiprocessing
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -36,6 +48,7 @@ from burst import (
     ORG,
     Service,
     build_repos,
+    deliver,
     free_port,
     percentile,
     push_payload,
@@ -43,37 +56,115 @@ from burst import (
 from github_standin import GitHubStandIn
 from service_support import APP_ID, SECRET, delivery_headers, rsa_key_pair
 
+Request = bytes  # one whole HTTP/1.1 request
 
-def signed_pushes(round_no: int, tag: str, count: int) -> list[tuple[bytes, dict[str, str]]]:
+
+@dataclass(frozen=True)
+class Variant:
+    code: str  # "new" or "baseline"
+    http: str  # "auto", "h11" or "httptools"
+
+    @property
+    def name(self) -> str:
+        code = "this checkout" if self.code == "new" else "baseline"
+        return code if self.http == "auto" else f"{code}, {self.http}"
+
+    def uvicorn_args(self) -> list[str]:
+        if self.http == "h11":
+            return ["--http", "h11", "--loop", "asyncio"]
+        if self.http == "httptools":
+            return ["--http", "httptools", "--loop", "uvloop"]
+        return []
+
+
+class Api(Service):
+    """burst.py's Service, with the api started under a variant's uvicorn options."""
+
+    def start_variant_api(self, extra: list[str], processes: int) -> None:
+        log = (self.tmp / "api.log").open("ab")
+        self.processes["api"] = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "grader.app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.api_port),
+                "--log-level",
+                "warning",
+                "--workers",
+                str(processes),
+                *extra,
+            ],
+            env=self.env,
+            cwd=self.tmp,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{self.api_port}/healthz", timeout=1)
+                return
+            except httpx.TransportError as exc:
+                if self.processes["api"].poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"the api did not start: see {self.tmp / 'api.log'}") from exc
+                time.sleep(0.1)
+
+
+def request(event: str, payload: dict[str, object]) -> Request:
+    body = json.dumps(payload).encode()
+    headers = delivery_headers(event, body, str(uuid.uuid4()))
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    return (
+        f"POST /webhooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{head}"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+def signed_pushes(tag: str, count: int) -> list[Request]:
     """Push deliveries to repositories nobody pushed to before, signed as GitHub signs."""
-    out = []
-    for i in range(count):
-        name = f"{ORG}/tp-distributed-hook-{tag}-r{round_no}-{i:03d}"
-        body = json.dumps(push_payload(name, uuid.uuid4().hex + "0" * 8)).encode()
-        out.append((body, delivery_headers("push", body, str(uuid.uuid4()))))
-    return out
+    return [
+        request(
+            "push",
+            push_payload(f"{ORG}/tp-distributed-hook-{tag}-{i:03d}", uuid.uuid4().hex + "0" * 8),
+        )
+        for i in range(count)
+    ]
 
 
-async def fire(port: int, deliveries: list[tuple[bytes, dict[str, str]]]) -> list[float]:
-    limits = httpx.Limits(max_connections=len(deliveries), max_keepalive_connections=0)
-    async with httpx.AsyncClient(
-        base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits
-    ) as client:
+async def fire(port: int, requests: list[Request]) -> list[float]:
+    """Seconds from writing each request to reading the end of its answer."""
+    connections = [await asyncio.open_connection("127.0.0.1", port) for _ in requests]
+    await asyncio.sleep(0.2)  # the api accepts them all before the burst
 
-        async def one(body: bytes, headers: dict[str, str]) -> float:
-            started = time.perf_counter()
-            answer = await client.post("/webhooks/github", content=body, headers=headers)
-            elapsed = time.perf_counter() - started
-            if answer.status_code not in (200, 202):
-                raise SystemExit(f"the api answered {answer.status_code}: {answer.text[:200]}")
-            return elapsed
+    async def one(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: Request
+    ) -> float:
+        started = time.perf_counter()
+        writer.write(data)
+        head = await reader.readuntil(b"\r\n\r\n")
+        status = head.split(b" ", 2)[1]
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        body = await reader.readexactly(length)
+        elapsed = time.perf_counter() - started
+        writer.close()
+        if status not in (b"200", b"202"):
+            raise SystemExit(f"the api answered {status.decode()}: {body[:200]!r}")
+        return elapsed
 
-        return list(await asyncio.gather(*(one(b, h) for b, h in deliveries)))
-
-
-def signed_warmup(count: int) -> list[tuple[bytes, dict[str, str]]]:
-    ping = json.dumps({"zen": "warm up", "hook_id": 1}).encode()
-    return [(ping, delivery_headers("ping", ping, str(uuid.uuid4()))) for _ in range(count)]
+    return list(
+        await asyncio.gather(
+            *(one(r, w, d) for (r, w), d in zip(connections, requests, strict=True))
+        )
+    )
 
 
 def cpu_seconds(pid: int) -> float:
@@ -83,10 +174,29 @@ def cpu_seconds(pid: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def descendants(pid: int) -> list[int]:
+    out = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            out += descendants(int(child))
+    return out
+
+
 def api_cpu_seconds(pid: int) -> float:
     """The api's CPU time: its process and, with several, the children uvicorn started."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    return cpu_seconds(pid) + sum(cpu_seconds(int(c)) for c in children)
+    return sum(cpu_seconds(p) for p in descendants(pid))
+
+
+def renice(pid: int, niceness: int) -> None:
+    """A grader and everything it started (cluster nodes, psql); later children inherit."""
+    for p in descendants(pid):
+        with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+            os.setpriority(os.PRIO_PROCESS, p, niceness)
+
+
+def burn() -> None:
+    while True:
+        pass
 
 
 def running_jobs(store_url: str) -> int:
@@ -95,24 +205,45 @@ def running_jobs(store_url: str) -> int:
     return int(row[0]) if row else 0
 
 
+def unavailable(variant: Variant) -> str | None:
+    if variant.http != "httptools":
+        return None
+    missing = [m for m in ("httptools", "uvloop") if importlib.util.find_spec(m) is None]
+    return f"{' and '.join(missing)} not installed" if missing else None
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--variants", default="4x1,20x1", help="POOLxN: store pool size x api processes"
+        "--baseline", type=Path, help="a checkout of an earlier version: its api is measured too"
     )
+    parser.add_argument(
+        "--http", default="auto", help="uvicorn HTTP parsers, comma-separated: auto, h11, httptools"
+    )
+    parser.add_argument("--busy", choices=["worker", "burn"], default="worker")
+    parser.add_argument("--nice", type=int, help="also measure with the graders at this nice")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--deliveries", type=int, default=100)
-    parser.add_argument("--students", type=int, default=24, help="pushes that keep the worker busy")
-    parser.add_argument("--log-format", choices=["text", "json"], default="json")
     parser.add_argument(
-        "--baseline",
-        type=Path,
-        help="a checkout of an earlier version: its api is measured too, with its defaults",
+        "--students", type=int, default=24, help="--busy worker: pushes that keep the worker busy"
     )
+    parser.add_argument("--pool", type=int, default=4, help="GRADER_DATABASE_POOL_SIZE")
+    parser.add_argument("--processes", type=int, default=1, help="uvicorn processes")
+    parser.add_argument("--log-format", choices=["text", "json"], default="json")
     args = parser.parse_args()
-    variants = [v.strip() for v in args.variants.split(",")]
-    if args.baseline is not None:
-        variants.insert(0, "baseline")
+    codes = ["baseline", "new"] if args.baseline is not None else ["new"]
+    variants = []
+    for code in codes:
+        for http in args.http.split(","):
+            variant = Variant(code, http.strip())
+            if (why := unavailable(variant)) is not None:
+                print(f"skipped {variant.name}: {why}")
+            else:
+                variants.append(variant)
+    phases = ["idle", "busy"] + ([f"busy nice {args.nice}"] if args.nice is not None else [])
+    times: dict[tuple[str, Variant], list[float]] = {(p, v): [] for p in phases for v in variants}
+    cpu = dict.fromkeys(times, 0.0)
+    grading: dict[str, list[int]] = {p: [] for p in phases}
     tmp = Path(tempfile.mkdtemp(prefix="grader-hook-"))
     db = f"grader_hook_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
@@ -124,14 +255,12 @@ def main() -> None:
     assignments = tmp / "assignments.toml"
     assignments.write_text(
         f'[[assignment]]\norganisation = "{ORG}"\nrepository_prefix = "tp-distributed-"\n'
-        'lab = "mediai"\ndeadline = 2099-01-01T00:00:00Z\n', encoding="utf-8")
-    times: dict[str, list[float]] = {v: [] for v in variants}
-    cpu: dict[str, float] = dict.fromkeys(variants, 0.0)
-    rounds: dict[str, list[float]] = {v: [] for v in variants}  # p99 of each round, ms
-    busy: list[int] = []
+        'lab = "mediai"\ndeadline = 2099-01-01T00:00:00Z\n',
+        encoding="utf-8",
+    )
+    burners: list[multiprocessing.Process] = []
     try:
         with GitHubStandIn(tmp / "hosted", APP_ID, public) as standin:
-            heads = build_repos(standin, tmp, args.students)
             redis_port = free_port()
             env = {k: v for k, v in os.environ.items() if not k.startswith("GRADER_")} | {
                 "GRADER_DATABASE_URL": store_url,
@@ -145,64 +274,147 @@ def main() -> None:
                 "GRADER_SERVICE__ASSIGNMENTS_FILE": str(assignments),
                 "GRADER_SERVICE__WORK_DIR": str(tmp),
             }
-            service = Service(tmp, env, free_port(), redis_port)
+            service = Api(tmp, env, free_port(), redis_port)
             try:
                 service.start_redis()
-                service.start_api()
-                print("starting a worker (it starts a grading cluster) ...", flush=True)
-                service.start_worker("worker0")
-                asyncio.run(_give_work(service.api_port, heads))
-                for round_no in range(args.rounds):
-                    for variant in variants:
-                        pool, _, processes = variant.partition("x")
-                        service.stop_api()
-                        service.env.pop("PYTHONPATH", None)
-                        service.env["GRADER_DATABASE_POOL_SIZE"] = pool
-                        if variant == "baseline":
-                            service.env["PYTHONPATH"] = str(args.baseline.resolve())
-                            processes = "1"
-                            del service.env["GRADER_DATABASE_POOL_SIZE"]
-                        service.start_api(int(processes or 1))
-                        deliveries = signed_pushes(round_no, variant, args.deliveries)
-                        busy.append(running_jobs(store_url))
-                        api = service.processes["api"].pid
-                        # a few first: each api process opens its store and queue connections
-                        asyncio.run(fire(service.api_port, signed_warmup(4 * int(processes or 1))))
-                        before = api_cpu_seconds(api)
-                        measured = asyncio.run(fire(service.api_port, deliveries))
-                        times[variant] += measured
-                        rounds[variant].append(percentile(measured, 0.99) * 1000)
-                        cpu[variant] += api_cpu_seconds(api) - before
+                for phase in phases:
+                    if phase == "busy":
+                        graders = start_graders(service, standin, tmp, args, burners)
+                    elif phase != "idle":
+                        for pid in graders:
+                            renice(pid, args.nice or 0)
+                    for round_no in range(args.rounds):
+                        for variant in variants:
+                            measure(
+                                service, variant, args, f"{phase[:4]}{round_no}", phase, times, cpu
+                            )
+                            grading[phase].append(running_jobs(store_url))
             finally:
+                for burner in burners:
+                    burner.kill()
                 service.stop()
     finally:
         with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'.encode())
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"\n{args.deliveries} concurrent push deliveries x {args.rounds} rounds,"
-          f" logs {args.log_format}; worker grading during {sum(b > 0 for b in busy)}"
-          f" of {len(busy)} measurements")
-    for variant, values in times.items():
-        ms = [v * 1000 for v in values]
-        pool, _, processes = variant.partition("x")
-        name = "baseline checkout" if variant == "baseline" else (
-            f"store pool {pool:>3}, {processes or 1} api process(es)"
+    report(args, phases, variants, times, cpu, grading)
+
+
+def start_graders(
+    service: Api,
+    standin: GitHubStandIn,
+    tmp: Path,
+    args: argparse.Namespace,
+    burners: list[multiprocessing.Process],
+) -> list[int]:
+    """Both cores taken: the pids of what takes them."""
+    if args.busy == "burn":
+        for _ in range(2):
+            burner = multiprocessing.Process(target=burn, daemon=True)
+            burner.start()
+            burners.append(burner)
+        return [b.pid for b in burners if b.pid is not None]
+    heads = build_repos(standin, tmp, args.students)
+    print("starting a worker (it starts a grading cluster) ...", flush=True)
+    service.start_worker("worker0")
+    asyncio.run(_give_work(service, heads))
+    return [service.processes["worker0"].pid]
+
+
+def measure(
+    service: Api,
+    variant: Variant,
+    args: argparse.Namespace,
+    tag: str,
+    phase: str,
+    times: dict[tuple[str, Variant], list[float]],
+    cpu: dict[tuple[str, Variant], float],
+) -> None:
+    if "api" in service.processes:
+        service.stop_api()
+    service.env["GRADER_DATABASE_POOL_SIZE"] = str(args.pool)
+    # the caller's PYTHONPATH is kept (it may bring httptools and uvloop); the baseline's
+    # checkout goes first
+    paths = [str(args.baseline.resolve())] if variant.code == "baseline" else []
+    service.env["PYTHONPATH"] = os.pathsep.join([*paths, os.environ.get("PYTHONPATH", "")])
+    if variant.code == "baseline":
+        del service.env["GRADER_DATABASE_POOL_SIZE"]
+    service.start_variant_api(variant.uvicorn_args(), args.processes)
+    tag = f"{tag}-{variant.code}-{variant.http}"
+    requests = signed_pushes(tag, args.deliveries)
+    # a few first: each api process opens its store and queue connections, and takes the
+    # path of a push once, as an api that has been running has
+    ping = {"zen": "warm up", "hook_id": 1}
+    warm = [request("ping", ping) for _ in range(4 * args.processes)]
+    asyncio.run(fire(service.api_port, warm + signed_pushes(f"warm-{tag}", 10)))
+    time.sleep(1)  # and their jobs are published
+    api = service.processes["api"].pid
+    before = api_cpu_seconds(api)
+    times[(phase, variant)] += asyncio.run(fire(service.api_port, requests))
+    cpu[(phase, variant)] += api_cpu_seconds(api) - before
+
+
+def report(
+    args: argparse.Namespace,
+    phases: list[str],
+    variants: list[Variant],
+    times: dict[tuple[str, Variant], list[float]],
+    cpu: dict[tuple[str, Variant], float],
+    grading: dict[str, list[int]],
+) -> None:
+    print(
+        f"\n{args.deliveries} concurrent push deliveries x {args.rounds} rounds per cell;"
+        f" store pool {args.pool}, {args.processes} api process(es), logs {args.log_format};"
+        f" graders: {args.busy}"
+    )
+    for phase in phases[1:] if args.busy == "worker" else []:
+        print(
+            f"  {phase}: a job was running during {sum(g > 0 for g in grading[phase])}"
+            f" of {len(grading[phase])} measurements"
         )
-        print(f"  {name}:"
-              f" p50 {percentile(ms, 0.5):6.1f} ms, p99 {percentile(ms, 0.99):6.1f} ms,"
-              f" max {max(ms):6.1f} ms; api CPU {cpu[variant] / len(values) * 1000:.1f} ms"
-              " per delivery")
-        print("      p99 of each round: " + ", ".join(f"{r:.0f}" for r in rounds[variant]) + " ms")
+    width = max(len(v.name) for v in variants)
+    print(f"  {'':{width}}  " + "".join(f"{p:>26}" for p in phases))
+    print(
+        f"  {'':{width}}  "
+        + "".join(f"{'p50 / p99 / max ms':>26}" for _ in phases)
+        + "   api CPU ms/delivery"
+    )
+    for variant in variants:
+        cells = []
+        for phase in phases:
+            ms = [t * 1000 for t in times[(phase, variant)]]
+            cells.append(f"{percentile(ms, 0.5):7.1f} /{percentile(ms, 0.99):7.1f} /{max(ms):7.1f}")
+        spent = sum(cpu[(p, variant)] for p in phases) * 1000
+        count = sum(len(times[(p, variant)]) for p in phases)
+        print(
+            f"  {variant.name:{width}}  "
+            + "".join(f"{c:>26}" for c in cells)
+            + f"   {spent / count:.2f}"
+        )
+    for variant in variants:
+        if variant.code != "baseline":
+            continue
+        after = Variant("new", variant.http)
+        if after not in variants:
+            continue
+        ratios = []
+        for phase in phases:
+            old, new = times[(phase, variant)], times[(phase, after)]
+            ratios.append(
+                f"p50 x{percentile(old, 0.5) / percentile(new, 0.5):5.1f},"
+                f" p99 x{percentile(old, 0.99) / percentile(new, 0.99):5.1f}"
+            )
+        print(
+            f"  {'before/after, ' + variant.http:{width}}  " + "".join(f"{r:>26}" for r in ratios)
+        )
 
 
-async def _give_work(port: int, heads: dict[str, str]) -> None:
-    deliveries = []
-    for name, sha in heads.items():
-        body = json.dumps(push_payload(name, sha)).encode()
-        deliveries.append((body, delivery_headers("push", body, str(uuid.uuid4()))))
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-        for body, headers in deliveries:
-            await client.post("/webhooks/github", content=body, headers=headers)
+async def _give_work(service: Api, heads: dict[str, str]) -> None:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{service.api_port}", timeout=30
+    ) as client:
+        for name, sha in heads.items():
+            await deliver(client, "push", push_payload(name, sha))
     await asyncio.sleep(5)  # the worker takes its first job
 
 

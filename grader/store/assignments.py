@@ -197,6 +197,24 @@ def find_assignment(conn: Connection, organisation: str, name: str) -> Assignmen
     return None
 
 
+def find_assignments(
+    conn: Connection, full_names: list[str]
+) -> dict[str, Assignment | None]:
+    """find_assignment for many repositories ("organisation/name") in one query."""
+    organisations = sorted({name.partition("/")[0].lower() for name in full_names})
+    rows = conn.execute(
+        "SELECT * FROM assignments WHERE lower(organisation) = ANY(%s)"
+        " ORDER BY length(repository_prefix) DESC",
+        (organisations,),
+    ).fetchall()
+    candidates = [Assignment.model_validate(row) for row in rows]
+    found: dict[str, Assignment | None] = {}
+    for full_name in full_names:
+        organisation, _, name = full_name.partition("/")
+        found[full_name] = next((a for a in candidates if a.matches(organisation, name)), None)
+    return found
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2:
         print("usage: python -m grader.store.assignments ASSIGNMENTS.toml", file=sys.stderr)

@@ -33,6 +33,37 @@ def record_delivery(
     return row is not None
 
 
+def record_deliveries(
+    conn: Connection,
+    rows: list[tuple[str, str, str | None, datetime, str]],
+) -> set[str]:
+    """record_delivery for many (delivery id, event, action, received at, payload as JSON
+    text) in one statement: the ids stored now. An id may appear only once."""
+    ids, events, actions, times, payloads = (list(column) for column in zip(*rows, strict=True))
+    # Arrays go in binary (%b): in text, each payload would be quoted for the array
+    # literal character by character, which cost more than storing it.
+    stored = conn.execute(
+        "INSERT INTO deliveries (delivery_id, event, action, received_at, payload)"
+        " SELECT i, e, a, r, p::jsonb FROM unnest(%b::text[], %b::text[], %b::text[],"
+        " %b::timestamptz[], %b::text[]) AS d(i, e, a, r, p)"
+        " ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id",
+        (ids, events, actions, times, payloads),
+    ).fetchall()
+    return {str(row["delivery_id"]) for row in stored}
+
+
+def set_outcomes(conn: Connection, outcomes: list[tuple[str, str, bool]]) -> None:
+    """set_outcome for many (delivery id, outcome, keep the payload)."""
+    ids, texts, keep = (list(column) for column in zip(*outcomes, strict=True))
+    conn.execute(
+        "UPDATE deliveries d SET outcome = o.outcome,"
+        " payload = CASE WHEN o.keep THEN d.payload END"
+        " FROM unnest(%b::text[], %b::text[], %b::bool[]) AS o(id, outcome, keep)"
+        " WHERE d.delivery_id = o.id",
+        (ids, texts, keep),
+    )
+
+
 def set_outcome(conn: Connection, delivery_id: str, outcome: str, *, keep_payload: bool) -> None:
     conn.execute(
         "UPDATE deliveries SET outcome = %s,"

@@ -80,6 +80,72 @@ def insert_push(
     return int(row["id"])
 
 
+@dataclass(frozen=True)
+class NewPush:
+    """A push to store, as insert_push takes it."""
+
+    repository_id: int
+    ref: str
+    after_sha: str
+    before_sha: str
+    forced: bool
+    pushed_at: datetime
+    delivery_id: str
+    status: str
+    reason: str
+
+
+def insert_pushes(conn: Connection, new: list[NewPush]) -> dict[str, int]:
+    """insert_push for many, in one statement: delivery id -> push id."""
+    rows = conn.execute(
+        "INSERT INTO pushes (repository_id, ref, after_sha, before_sha, forced, pushed_at,"
+        " delivery_id, status, reason) SELECT * FROM unnest(%b::bigint[], %b::text[],"
+        " %b::text[], %b::text[], %b::bool[], %b::timestamptz[], %b::text[], %b::text[],"
+        " %b::text[]) RETURNING id, delivery_id",
+        (
+            [p.repository_id for p in new],
+            [p.ref for p in new],
+            [p.after_sha for p in new],
+            [p.before_sha for p in new],
+            [p.forced for p in new],
+            [p.pushed_at for p in new],
+            [p.delivery_id for p in new],
+            [p.status for p in new],
+            [p.reason for p in new],
+        ),
+    ).fetchall()
+    return {str(row["delivery_id"]): int(row["id"]) for row in rows}
+
+
+def open_branch_tasks(
+    conn: Connection, queued: list[tuple[int, datetime | None]]
+) -> set[int]:
+    """The first statement of join_branch_task for many (push id, boundary), marking each
+    task created as handed off: the pushes whose branch had no task waiting, now the push
+    of a task of their own that the caller sends. The others must join_branch_task.
+
+    Handed off before it is sent, in the transaction that stores it: a push that joins such
+    a task later copies the mark, and the caller clears it (clear_hand_off) if the send
+    fails, so the sweeper sends it."""
+    rows = conn.execute(
+        "WITH created AS (INSERT INTO branch_tasks (repository_id, ref, late, task_push_id,"
+        " push_id) SELECT p.repository_id, p.ref, q.b IS NOT NULL AND p.pushed_at > q.b,"
+        " p.id, p.id FROM unnest(%b::bigint[], %b::timestamptz[]) AS q(id, b)"
+        " JOIN pushes p ON p.id = q.id ORDER BY p.id"
+        " ON CONFLICT (repository_id, ref, late) WHERE status = 'queued' DO NOTHING"
+        " RETURNING task_push_id)"
+        " UPDATE pushes SET enqueued_at = now() FROM created"
+        " WHERE pushes.id = created.task_push_id RETURNING pushes.id",
+        ([push_id for push_id, _ in queued], [boundary for _, boundary in queued]),
+    ).fetchall()
+    return {int(row["id"]) for row in rows}
+
+
+def mark_handed_off(conn: Connection, push_ids: list[int]) -> None:
+    """mark_enqueued for many pushes, each its own task's push."""
+    conn.execute("UPDATE pushes SET enqueued_at = now() WHERE id = ANY(%s)", (push_ids,))
+
+
 def get_push(conn: Connection, push_id: int) -> Push:
     row = conn.execute(f"SELECT {_COLUMNS} FROM pushes WHERE id = %s", (push_id,)).fetchone()
     if row is None:
@@ -186,6 +252,17 @@ def unenqueued_push(conn: Connection, delivery_id: str) -> tuple[int, str] | Non
         (delivery_id, QUEUED),
     ).fetchone()
     return None if row is None else (int(row["id"]), str(row["full_name"]))
+
+
+def unenqueued_pushes(conn: Connection, delivery_ids: list[str]) -> dict[str, tuple[int, str]]:
+    """unenqueued_push for many deliveries: delivery id -> (push id, repository full name)."""
+    rows = conn.execute(
+        "SELECT p.delivery_id, p.id, r.full_name FROM pushes p"
+        " JOIN repositories r ON r.id = p.repository_id"
+        " WHERE p.delivery_id = ANY(%s) AND p.status = %s AND p.enqueued_at IS NULL",
+        (delivery_ids, QUEUED),
+    ).fetchall()
+    return {str(r["delivery_id"]): (int(r["id"]), str(r["full_name"])) for r in rows}
 
 
 def newer_push(conn: Connection, push: Push, boundary: datetime | None) -> Push | None:

@@ -58,6 +58,31 @@ def save_repository(
     return Repository(**row)
 
 
+def save_repositories(
+    conn: Connection, repositories: dict[str, tuple[int | None, int | None]]
+) -> dict[str, int]:
+    """save_repository for many: full name -> (installation id, assignment id); the ids.
+
+    Rows are written in name order, so two api processes storing overlapping batches lock
+    the same repositories in the same order instead of deadlocking."""
+    names = sorted(repositories)
+    rows = conn.execute(
+        "INSERT INTO repositories (full_name, organisation, name, installation_id, assignment_id)"
+        " SELECT n, split_part(n, '/', 1), substr(n, strpos(n, '/') + 1), i, a"
+        " FROM unnest(%b::text[], %b::bigint[], %b::bigint[]) AS r(n, i, a) ORDER BY n"
+        " ON CONFLICT (full_name) DO UPDATE SET"
+        " installation_id = coalesce(EXCLUDED.installation_id, repositories.installation_id),"
+        " assignment_id = EXCLUDED.assignment_id, updated_at = now()"
+        " RETURNING id, full_name",
+        (
+            names,
+            [repositories[n][0] for n in names],
+            [repositories[n][1] for n in names],
+        ),
+    ).fetchall()
+    return {str(row["full_name"]): int(row["id"]) for row in rows}
+
+
 def get_repository(conn: Connection, repository_id: int) -> Repository:
     row = conn.execute(
         "SELECT id, full_name, organisation, name, installation_id, assignment_id"

@@ -9,27 +9,29 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from grader.core.errors import InvalidInput, PayloadTooLarge, Unauthorized
+from grader.github.events import ZERO_SHA, PushEvent, parse_event
 from grader.github.signature import signature_valid
-from grader.service import logs
 from grader.service.job import Job
 from grader.service.state import ServiceState
 from grader.store import deliveries, pushes
 from grader.store.db import Connection
 from grader.webhook import metrics
-from grader.webhook.intake import Intake, take_delivery
+from grader.webhook.intake import BranchPush, Intake, take_delivery
+from grader.webhook.writer import LATER, PushWriter, log_intake
 
 log = logging.getLogger(__name__)
-_LATER = "stored; it is queued as soon as the queue is back"
 # GitHub authenticates a delivery by an HMAC of its body in X-Hub-Signature-256, not by an
 # Authorization header, so no registered scheme fits: this one names the algorithm and the
 # header to send it in.
@@ -37,7 +39,20 @@ SIGNATURE_CHALLENGE = 'HMAC-SHA256 realm="github-webhook", header="X-Hub-Signatu
 # What the grader does nothing with keeps no payload: only its row (for de-duplication)
 # and its outcome.
 _PAYLOAD_DROPPED = ("ignored", "pong")
-router = APIRouter()
+
+
+@asynccontextmanager
+async def _push_writer(app: FastAPI) -> AsyncIterator[None]:
+    """Runs inside the app's lifespan, once its store pool is open: a writer per app."""
+    writer = PushWriter(app.state.service)
+    app.state.push_writer = writer
+    try:
+        yield
+    finally:
+        await run_in_threadpool(writer.close)
+
+
+router = APIRouter(lifespan=_push_writer)
 router.include_router(metrics.router)
 
 
@@ -55,9 +70,14 @@ async def github_webhook(request: Request) -> JSONResponse:
         raise InvalidInput("X-GitHub-Event and X-GitHub-Delivery are required")
     payload = _json_object(body)
     started = time.monotonic()
-    intake = await run_in_threadpool(
-        _stored_once_more_if_lost, state, event, delivery_id, received_at, payload
-    )
+    push = _branch_push(event, delivery_id, received_at, body, payload)
+    if push is not None:
+        writer: PushWriter = request.app.state.push_writer
+        intake = await writer.take(push)
+    else:
+        intake = await run_in_threadpool(
+            _stored_once_more_if_lost, state, event, delivery_id, received_at, payload
+        )
     metrics.DELIVERY_SECONDS.observe(time.monotonic() - started)
     metrics.DELIVERIES.labels(event, intake.status).inc()
     status = 200 if intake.status == "pong" else 202
@@ -85,6 +105,37 @@ def _json_object(body: bytes) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise InvalidInput("the body is not a JSON object")
     return payload
+
+
+def _branch_push(
+    event: str, delivery_id: str, received_at: datetime, body: bytes, payload: dict[str, Any]
+) -> BranchPush | None:
+    """The delivery as the push writer takes it, when it is a push to a branch; None for
+    every other delivery, stored one at a time (deletions, tags and other events are rare)."""
+    if event != "push":
+        return None
+    ev = parse_event(PushEvent, payload)
+    if ev.branch is None or ev.deleted or ev.after == ZERO_SHA:
+        return None
+    action = payload.get("action")
+    return BranchPush(
+        delivery_id=delivery_id,
+        received_at=received_at,
+        action=action if isinstance(action, str) else None,
+        payload_json=_as_stored(body, payload),
+        event=ev,
+    )
+
+
+def _as_stored(body: bytes, payload: dict[str, Any]) -> str:
+    """The body itself, which is the JSON just read, rather than the payload written again;
+    written again only when it is not plain UTF-8 text (JSON may also come in UTF-16, or
+    after a byte order mark, which the store does not read)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return json.dumps(payload)
+    return json.dumps(payload) if text.startswith("\ufeff") else text
 
 
 def _not_json(word: str) -> Any:
@@ -147,21 +198,10 @@ def _store_and_enqueue(
                 job = Job("push", *stuck) if stuck is not None else None
                 intake = Intake("duplicate", f"delivery {delivery_id} was received before", job)
         if intake.job is not None and not _enqueue(state, conn, intake.job):
-            intake = replace(intake, reason=f"{intake.reason}; {_LATER}")
+            intake = replace(intake, reason=f"{intake.reason}; {LATER}")
     repository = payload.get("repository")
-    log.info(
-        "delivery %s (%s): %s %s",
-        delivery_id,
-        event,
-        intake.status,
-        intake.reason,
-        extra=logs.fields(
-            delivery=delivery_id,
-            event=event,
-            repository=repository.get("full_name") if isinstance(repository, dict) else None,
-            outcome=intake.status,
-        ),
-    )
+    full_name = repository.get("full_name") if isinstance(repository, dict) else None
+    log_intake(delivery_id, event, full_name if isinstance(full_name, str) else None, intake)
     return intake
 
 
