@@ -129,8 +129,8 @@ class _Copy:
 def _fresh_copy(
     limits: Limits, synonyms: Mapping[str, str], recovery: NodeRecovery, cause: str
 ) -> _Copy:
-    """A new copy once the killed node takes sessions again; if none can be had, the error
-    names the kill first, so ending the job never hides why it ended."""
+    """A new copy, tried again while a killed worker may still be recovering; if none can be
+    had, the error names the kill first, so ending the job never hides why it ended."""
     deadline = time.monotonic() + _RECOVERY_SECONDS
     while True:
         try:
@@ -191,6 +191,7 @@ def execute(
                 runs[exercise.id] = _not_run(exercise, job_limit)
                 continue
             if killed is not None and recovery is not None:
+                _wait_until_serving(copy.job.admin_dsn, killed)
                 copy = _fresh_copy(limits, synonyms or {}, recovery, killed)
                 killed, on_copy = None, {}
             if on_progress is not None:
