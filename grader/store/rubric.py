@@ -155,7 +155,13 @@ def applied(
 def answer_items(
     conn: Connection, assignment_id: int, exercise_id: str, repository_id: int, sha: str
 ) -> list[RubricItem]:
-    return applied(conn, assignment_id, exercise_id).get((repository_id, sha), [])
+    rows = conn.execute(
+        f"SELECT {_ITEM} FROM rubric_applications a JOIN rubric_items i ON i.id = a.item_id"
+        " WHERE i.assignment_id = %s AND i.exercise_id = %s AND a.repository_id = %s"
+        " AND a.commit_sha = %s ORDER BY i.position, i.id",
+        (assignment_id, exercise_id, repository_id, sha),
+    ).fetchall()
+    return [RubricItem(**row) for row in rows]
 
 
 def apply_item(conn: Connection, item_id: int, repository_id: int, sha: str, *, actor: str) -> bool:
