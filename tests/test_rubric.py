@@ -304,6 +304,13 @@ def test_a_ta_adds_applies_and_reprices_items_on_the_review_page(
     assert 'aria-pressed="true"' in shown.text
     assert {h.run_id for h in rubric_store.holders(site.conn, overlap.id)} == set(members)
 
+    # Enter after the key confirms what the items gave: nothing is decided again
+    kept = _form(shown.text, "", form_id="decide")
+    confirmed = site.client.post(base, data={**kept, "score": "4", "run_id": toggle["run_id"]})
+    assert confirmed.status_code == 200, confirmed.text
+    assert {h.run_id for h in rubric_store.holders(site.conn, overlap.id)} == set(members)
+    assert all(overrides_for_run(site.conn, r)[-1].reason.startswith("Rubric:") for r in members)
+
     added = _form(shown.text, "/rubric")
     long = site.client.post(base + "/rubric", data={**added, "title": "x" * 121, "points": "-1"})
     assert long.status_code == 422 and "at most 120 characters" in long.text

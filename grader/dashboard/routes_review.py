@@ -165,6 +165,8 @@ def decide(
             if rid not in members:
                 raise InvalidInput(f"run {rid} is no current run of this class")
             run = load_run(conn, rid)
+            if not comment.strip() and rubric.stands(conn, run, assignment_id, exercise_id, value):
+                continue  # Enter after a rubric key: the items' decision, and its comment, stay
             graded = run.parsed_report()
             points = None if graded is None else graded.exercise(exercise_id).score
             if points != value and not comment.strip():

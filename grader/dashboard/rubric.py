@@ -193,6 +193,16 @@ def decide(conn: Connection, run: Run, assignment_id: int, exercise_id: str, *, 
     )
 
 
+def stands(conn: Connection, run: Run, assignment_id: int, exercise_id: str, score: float) -> bool:
+    """The answer has items and they give `score`: confirming it is no new decision."""
+    items = rubric.answer_items(conn, assignment_id, exercise_id, run.repository_id, run.commit_sha)
+    grade = grade_of(run, commit_overrides(conn, run.repository_id, run.commit_sha))
+    exercise = None if grade is None else grade.exercise(exercise_id)
+    if not items or exercise is None:
+        return False
+    return rubric_score(exercise.max_score, [i.points for i in items]) == score
+
+
 def clear_for_decision(
     conn: Connection, run: Run, assignment_id: int, exercise_id: str, *, actor: str
 ) -> None:
