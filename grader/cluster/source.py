@@ -1,8 +1,10 @@
 """Where a grading session gets a cluster for each job.
 
 `open_source` picks the backend (grader/cluster/choose.py), and every cluster it hands out
-says why in its engine info. The `local` backend owns one cluster and runs one job on it at
-a time (prepared transaction names are per node, so two jobs on one cluster could collide).
+says why in its engine info. The `local` backend owns one cluster and lends it to every job at
+once: each job has its own copy of the lab, and the only statements two jobs could collide
+on, prepared transactions (their names are per node), take turns
+(grader/run/prepared_lock.py).
 The `docker` backend leases warm clusters from a pool, with heartbeats and a reaper for what
 a dead worker left behind.
 """
@@ -10,7 +12,6 @@ a dead worker left behind.
 from __future__ import annotations
 
 import logging
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -38,12 +39,10 @@ class OwnCluster(ClusterSource):
         self.cluster = cluster
         self.choice = choice
         cluster.chosen_because = choice.reason
-        self._one_job_at_a_time = threading.Lock()
 
     @contextmanager
     def lease(self) -> Iterator[Cluster]:
-        with self._one_job_at_a_time:
-            yield self.cluster
+        yield self.cluster
 
     def close(self) -> None:
         self.cluster.close()

@@ -7,12 +7,16 @@ lab ships variant data sets, the exercises judged on them run again there, the s
 and (once per session) the reference's, each on a copy of that variant's template.
 Whatever happens, `grade_checkout` returns a Report: an infrastructure failure or a
 grader bug becomes status `error` with its cause (to be retried), never a zero.
+
+A session is safe to share between threads: a worker grades several submissions at once on
+its one cluster, each on copies of its own (see grader/cluster/source.py).
 """
 
 from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 import time
 import traceback
 import uuid
@@ -72,6 +76,10 @@ class GradingSession:
         # One thread drops finished jobs' copies, so a grade does not wait for it.
         self._cleaner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="job-cleanup")
         self._leftovers: list[tuple[Cluster, JobDatabase]] = []
+        # Jobs start side by side: the lab is prepared, and each reference run, only once.
+        self._preparing = threading.Lock()
+        self._referencing = threading.Lock()
+        self._leftovers_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Settings, lab: Lab | None = None) -> GradingSession:
@@ -97,9 +105,10 @@ class GradingSession:
     @contextmanager
     def _cluster(self) -> Iterator[Cluster]:
         with self.source.lease() as cluster:
-            if cluster not in self._prepared:
-                cluster.prepare_lab(self.lab)
-                self._prepared.add(cluster)
+            with self._preparing:
+                if cluster not in self._prepared:
+                    cluster.prepare_lab(self.lab)
+                    self._prepared.add(cluster)
             yield cluster
 
     def __enter__(self) -> GradingSession:
@@ -121,17 +130,19 @@ class GradingSession:
         return self._template
 
     def reference(self) -> RunTrace:
-        if self._reference is None or self._reference.infrastructure_error:
-            (self._reference,) = self._run(_Job(plan_reference(self.lab), "reference"))
-        return self._reference
+        with self._referencing:
+            if self._reference is None or self._reference.infrastructure_error:
+                (self._reference,) = self._run(_Job(plan_reference(self.lab), "reference"))
+            return self._reference
 
     def variant_reference(self, variant: str) -> RunTrace:
-        cached = self._variant_references.get(variant)
-        if cached is None or cached.infrastructure_error:
-            plan = _varied(plan_reference(self.lab), self.lab)
-            (cached,) = self._run(_Job(plan, "reference", variant=variant))
-            self._variant_references[variant] = cached
-        return cached
+        with self._referencing:
+            cached = self._variant_references.get(variant)
+            if cached is None or cached.infrastructure_error:
+                plan = _varied(plan_reference(self.lab), self.lab)
+                (cached,) = self._run(_Job(plan, "reference", variant=variant))
+                self._variant_references[variant] = cached
+            return cached
 
     def _submission_runs(
         self, submission: Submission, on_progress: Progress | None
@@ -220,8 +231,8 @@ class GradingSession:
         name could collide with the seed job's.
 
         The copies are dropped after the traces are returned, while the report is being
-        made, still under the lease: the next job on this cluster waits for the drop, the
-        grade in hand does not."""
+        made, still under the lease, by one thread for the whole session: the grade in
+        hand does not wait for its drop, and drops never crowd out the jobs running."""
         stack = ExitStack()
         cluster = stack.enter_context(self._cluster())
         made: list[JobDatabase] = []
@@ -247,19 +258,25 @@ class GradingSession:
                     # The grade in hand stands; the next job on this cluster tries again
                     # first, and fails (to be retried) rather than run beside the leftover.
                     log.warning("could not drop the job copy %s: %s", job.name, exc)
-                    self._leftovers.append((cluster, job))
+                    with self._leftovers_lock:
+                        self._leftovers.append((cluster, job))
         finally:
             lease.close()
 
     def _end_leftovers(self, cluster: Cluster) -> None:
-        for owner, job in [(c, j) for c, j in self._leftovers if c is cluster]:
+        with self._leftovers_lock:
+            mine = [(c, j) for c, j in self._leftovers if c is cluster]
+            for taken in mine:  # one job retries each: the others do not wait for it
+                self._leftovers.remove(taken)
+        for index, (_, job) in enumerate(mine):
             try:
                 cluster.end_job(job)
             except Exception as exc:
+                with self._leftovers_lock:
+                    self._leftovers.extend(mine[index:])
                 raise InfrastructureError(
                     f"an earlier job's copy {job.name} could not be dropped: {exc}"
                 ) from exc
-            self._leftovers.remove((owner, job))
 
     def _run_on(self, cluster: Cluster, spec: _Job, made: list[JobDatabase]) -> RunTrace:
         started = time.monotonic()

@@ -18,6 +18,7 @@ from psycopg.pq.abc import PGresult
 
 from grader.core.errors import InfrastructureError
 from grader.core.trace import Outcome, Row, StatementOutcome
+from grader.run.prepared_lock import PreparedTransactionLock
 from grader.run.watchdog import Watchdog
 
 ROW_HARD_CAP = 1_000_000
@@ -70,15 +71,19 @@ class Session:
         self._notices: list[str] = []
         self._conn = self._connect()
         self._watchdog = Watchdog(admin_dsn)
+        # Jobs share the cluster: a PREPARE TRANSACTION waits for the others' to finish.
+        self._two_phase = PreparedTransactionLock(admin_dsn)
 
     def close(self) -> None:
         self._watchdog.close()
         self._conn.close()
+        self._two_phase.close()
 
     def run(self, sql: str, *, deadline: float, label: str) -> StatementOutcome:
         """Execute one statement, whatever it does; limits fire as `label`."""
         out = StatementOutcome(sql=sql)
         self._notices = out.notices
+        self._two_phase.before(sql, deadline)
         started = time.monotonic()
         self._watchdog.arm(self._conn, deadline, label)
         error: _Error | None = None
@@ -101,6 +106,7 @@ class Session:
             out.outcome, out.limit = Outcome.TIMEOUT, firing.label
         if lost is not None or self._conn.pgconn.status == pq.ConnStatus.BAD:
             self._after_lost_session(out, lost, ended_by_us=bool(firing and firing.terminated))
+        self._two_phase.after(sql)
         return out
 
     def rollback_open_transaction(self) -> bool:
