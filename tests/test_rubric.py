@@ -9,6 +9,7 @@ import csv
 import io
 import re
 import shutil
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -251,6 +252,14 @@ def test_the_export_and_the_class_page_read_the_rubric_decision(site: Site) -> N
         assert float(line[EXERCISE]) == 2
         assert float(line["total"]) == row.grade.total
         assert row.grade.overridden
+
+    # the class page's audit says in words what was done with the item
+    assert sign_in(site.client, site.oauth, PROFESSOR).status_code == 303
+    page = site.client.get(f"/dashboard/assignments/{site.filled.assignment_id}").text
+    said = re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", page)))
+    title = items["overlap"].title
+    assert f"rubric item “{title}” (-4) applied to run {answers[0][0].id}, exercise 1.1a" in said
+    assert f"rubric item “{title}” of exercise 1.1a changed from -4 to -6 points" in said
 
 
 # ---------------------------------------------------------------- the page
