@@ -140,9 +140,10 @@ class Settings(BaseSettings):
     backend_probe_seconds: float = 5.0
     lab_dir: Path | None = None  # None: the bundled MediAI lab
     database_url: str = "postgresql://postgres@127.0.0.1:5432/grader"
-    # The api's store connections (per api process); each delivery holds one for two short
-    # transactions. Keep it under the server's max_connections less the workers' needs.
-    # bench/webhook_latency.py compares sizes under a burst.
+    # The api's store connections (per api process) for the dashboard, /metrics and the
+    # deliveries other than branch pushes; branch pushes are stored in batches on one more
+    # connection of their own (grader/webhook/writer.py), so a burst needs no bigger pool.
+    # Keep pool + 1 per api process under the server's max_connections less the workers'.
     database_pool_size: int = Field(default=4, ge=1)
     redis_url: str = "redis://127.0.0.1:6379/0"
     # "text" for people, "json" for a log pipeline: one object a line, fields as keys.

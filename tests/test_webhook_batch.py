@@ -70,6 +70,11 @@ def queue(store_url: str) -> CommittedQueue:
     return CommittedQueue(store_url)
 
 
+@pytest.fixture
+def state(store_url: str, pool: ConnectionPool[Connection], queue: CommittedQueue) -> ServiceState:
+    return ServiceState(Settings(database_url=store_url), pool, queue)
+
+
 def push(
     repo: str, after: str, delivery: str, before: str = "0" * 40, pushed_at: int | None = None
 ) -> BranchPush:
@@ -108,12 +113,11 @@ def rows(conn: Connection, sql: str) -> list[dict[str, Any]]:
 
 
 def test_a_burst_is_stored_once_each_and_every_branch_queued_once(
-    pool: ConnectionPool[Connection], queue: CommittedQueue, store: Connection
+    state: ServiceState, queue: CommittedQueue, store: Connection
 ) -> None:
     students = [push(f"tp-distributed-s{i:02d}", f"{i:02d}" * 20, f"d-{i}") for i in range(30)]
     again = push("tp-distributed-s00", "00" * 20, "d-0")  # GitHub's redelivery, in the burst
     elsewhere = push("not-an-assignment", "ab" * 20, "d-other")
-    state = ServiceState(Settings(), pool, queue)
     answers = burst(state, [*students, again, elsewhere])
     assert [a.status for a in answers] == ["queued"] * 30 + ["duplicate", "ignored"]
     assert answers[-1].reason == f"no assignment matches {ORG}/not-an-assignment"
@@ -174,7 +178,7 @@ def test_a_push_to_a_branch_whose_task_waits_joins_it(store: Connection) -> None
 
 
 def test_a_connection_lost_mid_batch_stores_the_batch_once_on_a_fresh_one(
-    pool: ConnectionPool[Connection],
+    state: ServiceState,
     queue: CommittedQueue,
     store: Connection,
     monkeypatch: pytest.MonkeyPatch,
@@ -191,14 +195,13 @@ def test_a_connection_lost_mid_batch_stores_the_batch_once_on_a_fresh_one(
         return answers
 
     monkeypatch.setattr(writer, "take_pushes", dropped_once)
-    state = ServiceState(Settings(), pool, queue)
     answers = burst(state, [push("tp-distributed-carol", "3" * 40, "d-lost")])
     assert [a.status for a in answers] == ["queued"] and calls == [1, 1]
     assert len(rows(store, "SELECT id FROM pushes")) == 1 and len(queue.sent) == 1
 
 
 def test_a_delivery_the_store_refuses_fails_alone(
-    pool: ConnectionPool[Connection], queue: CommittedQueue, store: Connection
+    state: ServiceState, queue: CommittedQueue, store: Connection
 ) -> None:
     good = [push(f"tp-distributed-d{i}", f"{i}" * 40, f"d-{i}") for i in range(3)]
     bad = push("tp-distributed-eve", "e" * 40, "d-bad")
@@ -210,7 +213,6 @@ def test_a_delivery_the_store_refuses_fails_alone(
         bad.payload_json.replace('"ref"', '"\\u0000": 1, "ref"', 1),
         bad.event,
     )
-    state = ServiceState(Settings(), pool, queue)
 
     async def run() -> list[Intake | BaseException]:
         taker = PushWriter(state)
@@ -232,10 +234,9 @@ def test_a_delivery_the_store_refuses_fails_alone(
 
 
 def test_a_refused_hand_off_is_left_to_the_sweeper(
-    pool: ConnectionPool[Connection], queue: CommittedQueue, store: Connection
+    state: ServiceState, queue: CommittedQueue, store: Connection
 ) -> None:
     queue.broken = True
-    state = ServiceState(Settings(), pool, queue)
     [answer] = burst(state, [push("tp-distributed-frank", "f" * 40, "d-f")])
     assert answer.status == "queued" and answer.reason.endswith(writer.LATER)
     assert rows(store, "SELECT enqueued_at FROM pushes") == [{"enqueued_at": None}]

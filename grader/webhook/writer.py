@@ -23,6 +23,7 @@ import psycopg
 from grader.service import logs
 from grader.service.state import ServiceState
 from grader.store import pushes
+from grader.store.db import Connection, connect
 from grader.webhook.intake import BranchPush, Intake, take_pushes
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class PushWriter:
         self._state = state
         self._waiting: list[_Waiting] = []
         self._closed = False
+        self._conn: Connection | None = None
         self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="grader-push-writer", daemon=True)
         self._thread.start()
@@ -64,6 +66,8 @@ class PushWriter:
             self._closed = True
             self._changed.notify()
         self._thread.join()
+        if self._conn is not None:
+            self._conn.close()
 
     def _run(self) -> None:
         while True:
@@ -123,8 +127,17 @@ class PushWriter:
             return self._stored(batch)
 
     def _stored(self, batch: list[BranchPush]) -> list[Intake]:
-        with self._state.pool.connection() as conn, conn.transaction():
-            return take_pushes(conn, batch)
+        # A connection of its own, not the pool's: a checkout from the pool costs a round
+        # trip to check the connection, and a dead one is found here just the same. In a
+        # pipeline, BEGIN goes with the first statement and COMMIT with the last.
+        if self._conn is None or self._conn.closed:
+            self._conn = connect(self._state.settings.database_url)
+        try:
+            with self._conn.pipeline(), self._conn.transaction():
+                return take_pushes(self._conn, batch)
+        except psycopg.OperationalError:
+            self._conn.close()
+            raise
 
     def _hand_off(self, intakes: list[Intake]) -> list[Intake]:
         """Each job to the dispatcher, now that its rows are committed. The push was marked
