@@ -2,8 +2,9 @@
 
 Starting a cluster and preparing the lab take seconds, so a process does it once
 (worker_process_init, which Celery sends for prefork children and for the solo
-pool) and closes it when it stops. If opening fails the worker stays up: the next
-task tries again, and its failure is retried like any infrastructure error.
+pool; worker_init for the threads pool, whose threads all share the one session and
+its cluster) and closes it when it stops. If opening fails the worker stays up: the
+next task tries again, and its failure is retried like any infrastructure error.
 """
 
 from __future__ import annotations
@@ -11,7 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 
-from celery.signals import worker_process_init, worker_process_shutdown, worker_shutdown
+from celery.concurrency import get_implementation
+from celery.concurrency.thread import TaskPool as ThreadsPool
+from celery.signals import (
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_shutdown,
+)
 
 from grader.core.errors import InfrastructureError
 from grader.pipeline.session import GradingSession
@@ -65,6 +73,8 @@ def close_session() -> None:
 
 def _on_process_start(**_: object) -> None:
     global _sweeper
+    if _sweeper is not None:
+        return
     logs.configure(get_settings())
     try:
         prepare_store()
@@ -72,8 +82,17 @@ def _on_process_start(**_: object) -> None:
     except Exception:
         log.exception("the grading session did not open; the first task will try again")
     settings = get_settings()
-    _sweeper = SweeperThread(settings, CeleryDispatcher.from_settings(settings))
+    dispatcher = CeleryDispatcher.from_settings(settings)
+    _sweeper = SweeperThread(settings, dispatcher, broker_uptime=dispatcher.broker_uptime)
     _sweeper.start()
+
+
+def _on_worker_start(sender: object = None, **_: object) -> None:
+    """The threads pool sends no worker_process_init: its process is the worker's own. A
+    prefork parent must not open a session its children would inherit."""
+    pool = getattr(sender, "pool_cls", None)  # at this point maybe still its name
+    if pool is not None and get_implementation(pool) is ThreadsPool:
+        _on_process_start()
 
 
 def _on_stop(**_: object) -> None:
@@ -85,5 +104,6 @@ def _on_stop(**_: object) -> None:
 # Connected by call, not decorator: Celery ships no type information. Strong references:
 # the handlers must live as long as the process.
 worker_process_init.connect(_on_process_start, weak=False)
+worker_init.connect(_on_worker_start, weak=False)
 worker_process_shutdown.connect(_on_stop, weak=False)
 worker_shutdown.connect(_on_stop, weak=False)

@@ -5,7 +5,8 @@ stored, and a worker can die mid-job. None of that may lose a grade, so every wo
 process runs a sweeper thread that, every `sweep_interval_seconds`, re-sends:
 
 * each push still queued `sweep_stale_seconds` after its last hand-off (or never handed
-  off), and
+  off), or handed off before the broker last started (Redis restarted: its tasks are gone,
+  so they are sent again on the next pass rather than `sweep_stale_seconds` later), and
 * each run marked running whose grading lock nobody holds (its worker died), after
   putting it back to queued, and
 * each check-run post asked for `sweep_stale_seconds` ago and not done yet (a review, a
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from grader.service.job import Dispatcher, Job
@@ -84,18 +86,30 @@ def sweep(conn: Connection, dispatcher: Dispatcher, *, stale_seconds: float) -> 
 class SweeperThread(threading.Thread):
     """Sweeps until stopped; a failing pass (the store away) is logged and tried again."""
 
-    def __init__(self, settings: Settings, dispatcher: Dispatcher) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        dispatcher: Dispatcher,
+        broker_uptime: Callable[[], float | None] = lambda: None,
+    ) -> None:
         super().__init__(name="grader-sweeper", daemon=True)
         self._settings = settings
         self._dispatcher = dispatcher
+        self._broker_uptime = broker_uptime
         self._stop = threading.Event()
+
+    def stale_seconds(self) -> float:
+        """How long ago a hand-off must be for its task to be presumed lost."""
+        stale = self._settings.service.sweep_stale_seconds
+        uptime = self._broker_uptime()
+        return stale if uptime is None else min(stale, uptime)
 
     def run(self) -> None:
         service = self._settings.service
         while not self._stop.wait(service.sweep_interval_seconds):
             try:
                 with connect(self._settings.database_url, autocommit=True) as conn:
-                    sweep(conn, self._dispatcher, stale_seconds=service.sweep_stale_seconds)
+                    sweep(conn, self._dispatcher, stale_seconds=self.stale_seconds())
             except Exception:
                 log.exception("sweeper: this pass failed; the next one tries again")
 

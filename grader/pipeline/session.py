@@ -83,12 +83,16 @@ class GradingSession:
 
     @classmethod
     def open(cls, settings: Settings, lab: Lab | None = None) -> GradingSession:
-        """Start the backend's clusters and load the lab, so the first job does not wait."""
+        """Start the backend's clusters, load the lab and run its reference solutions (on
+        the seed and on each variant data set), so the first job does not wait for them."""
         session = cls(
             settings, lab or load_lab(settings.lab_dir or default_lab_path()), open_source(settings)
         )
         try:
             session.engine_info()
+            session.reference()
+            for name in session._variant_names():
+                session.variant_reference(name)
         except BaseException:
             session.close()
             raise
@@ -135,6 +139,10 @@ class GradingSession:
                 (self._reference,) = self._run(_Job(plan_reference(self.lab), "reference"))
             return self._reference
 
+    def _variant_names(self) -> list[str]:
+        """The variant data sets a submission also runs on."""
+        return [v.name for v in self.lab.variants] if self.lab.varied_exercises else []
+
     def variant_reference(self, variant: str) -> RunTrace:
         with self._referencing:
             cached = self._variant_references.get(variant)
@@ -150,7 +158,7 @@ class GradingSession:
         """The student's run on the seed, and the varied exercises on each variant data
         set: one job copy per variant, its exercises in sequence as in the seed's run."""
         plan = plan_submission(submission, self.lab, self.reference())
-        names = [v.name for v in self.lab.variants] if self.lab.varied_exercises else []
+        names = self._variant_names()
         references = {name: self.variant_reference(name) for name in names}
         run, *on_variants = self._run(
             _Job(plan, "job", on_progress),
