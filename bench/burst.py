@@ -1,11 +1,14 @@
 """A deadline burst through the real service, with faults, measured from outside.
 
-    .venv/bin/python bench/burst.py [--students 74] [--workers 2] [--no-faults]
+    .venv/bin/python bench/burst.py [--students 74] [--workers 2] [--concurrency N]
+                                    [--pool threads|solo] [--no-faults] [--logs DIR]
 
 Everything is real except GitHub (the tests' stand-in, which checks every call against
 GitHub's OpenAPI): the api under uvicorn, Celery worker processes grading on their own
-local clusters, a Redis server of the benchmark's own (it keeps nothing, so a restart
-loses every task it held), and the store in a new database on the local PostgreSQL.
+local clusters (threads pool: each worker grades `--concurrency` jobs at once on its one
+cluster, the cores by default), a Redis server of the benchmark's own (it keeps nothing,
+so a restart loses every task it held), and the store in a new database on the local
+PostgreSQL.
 
 The burst: one push per student repository within 8 seconds. Faults (unless --no-faults):
 Redis is killed and restarted 3 s into the burst, and the first worker seen grading is
@@ -74,6 +77,8 @@ class Service:
     env: dict[str, str]
     api_port: int
     redis_port: int
+    pool: str = "threads"
+    concurrency: int | None = None  # None: Celery's default, the machine's cores
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start_redis(self) -> None:
@@ -106,17 +111,19 @@ class Service:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
 
-    def start_worker(self, name: str) -> None:
+    def start_worker(self, name: str, *, wait: bool = True) -> None:
+        """Without `wait`, the burst goes on watching check runs while the worker starts."""
         log_path = self.tmp / f"{name}.log"
         log = log_path.open("wb")
+        sizing = [] if self.concurrency is None else [f"--concurrency={self.concurrency}"]
         self.processes[name] = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker",
-             "--pool=solo", "--loglevel=INFO", "--hostname", f"{name}@bench",
+             f"--pool={self.pool}", *sizing, "--loglevel=INFO", "--hostname", f"{name}@bench",
              "--without-gossip", "--without-mingle", "-Q", _queues()],
             env=self.env, cwd=self.tmp, stdout=log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 180
-        while b" ready." not in log_path.read_bytes():
+        while wait and b" ready." not in log_path.read_bytes():
             if time.monotonic() > deadline:
                 raise SystemExit(f"{name} did not start: see {log_path}")
             time.sleep(0.2)
@@ -215,7 +222,7 @@ async def burst(service: Service, standin: GitHubStandIn, heads: dict[str, str],
                 s.fields.get("status") == "in_progress" for s in standin.check_runs.values()
             ):
                 service.kill("worker0")
-                service.start_worker("worker0b")
+                service.start_worker("worker0b", wait=False)
                 killed_worker = True
             await asyncio.sleep(0.1)
     waits = [done[s] - pushed[s] for s in done]
@@ -252,7 +259,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=74)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pool", choices=("threads", "solo"), default="threads")
+    parser.add_argument("--concurrency", type=int, help="jobs at once per worker (threads)")
     parser.add_argument("--no-faults", action="store_true")
+    parser.add_argument("--logs", type=Path, help="copy the api's and workers' logs here")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="grader-burst-"))
     db = f"grader_burst_{uuid.uuid4().hex[:8]}"
@@ -286,7 +296,7 @@ def main() -> None:
                 "GRADER_SERVICE__SWEEP_INTERVAL_SECONDS": "2",
                 "GRADER_SERVICE__VISIBILITY_TIMEOUT_SECONDS": "30",
             }
-            service = Service(tmp, env, free_port(), redis_port)
+            service = Service(tmp, env, free_port(), redis_port, args.pool, args.concurrency)
             try:
                 service.start_redis()
                 service.start_api()
@@ -298,6 +308,10 @@ def main() -> None:
                 result["duplicated"] = float(duplicates(store_url, standin))
             finally:
                 service.stop()
+            if args.logs is not None:
+                args.logs.mkdir(parents=True, exist_ok=True)
+                for log_file in tmp.glob("*.log"):
+                    shutil.copy(log_file, args.logs / log_file.name)
             if standin.violations:
                 print("GitHub stand-in violations:", *standin.violations[:5], sep="\n  ")
     finally:
@@ -305,7 +319,9 @@ def main() -> None:
             admin.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'.encode())
         shutil.rmtree(tmp, ignore_errors=True)
     faults = "none" if args.no_faults else "Redis restarted, a worker killed"
-    print(f"\n{args.students} students, {args.workers} workers, faults: {faults}")
+    sizing = args.concurrency or os.cpu_count() if args.pool == "threads" else 1
+    print(f"\n{args.students} students, {args.workers} workers ({args.pool} pool, {sizing} jobs"
+          f" at once each), faults: {faults}")
     print(f"  every check completed after  {result['all_checks_s']:7.1f} s from the first push")
     print(f"  push to check                p50 {result['p50_s']:.1f} s,"
           f" p90 {result['p90_s']:.1f} s")
