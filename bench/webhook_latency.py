@@ -8,14 +8,15 @@ local PostgreSQL, a Redis server of the benchmark's own, GitHub played by the te
 Each measurement sends 100 push deliveries, signed beforehand, each to a repository of its
 own (a deadline burst: every student pushes), all at once, on connections opened (and taken
 by the api) beforehand; each is timed from the moment its request is written to the end of
-its 202, by a client on raw sockets that costs next to nothing, so that the api is measured.
-The client is in this process, on the same cores: what it costs is counted against the api.
+its 202, by a client on raw sockets that costs next to nothing, so that the api is measured;
+it runs in a process of its own, on the same cores: what it costs is counted against the api.
 
 Phases, in one run, each with every variant measured round by round (interleaved, so that
 the variants share the machine's state): `idle` (no grader); `busy` (graders take both
 cores at normal priority: a Celery worker grading on its local cluster, given one push per
 student repository first, or with --busy burn two CPU-burning processes); with --nice N,
-`busy nice N`, the same graders re-niced to N. Variants: this checkout and, with
+`busy nice N`, the same graders re-niced to N, the two busy phases alternating round by
+round. Variants: this checkout and, with
 --baseline, the api of an earlier checkout started with that version's defaults; each with
 each uvicorn HTTP parser named in --http (httptools also runs uvloop; both must be installed
 where the api runs, or that variant is skipped with the reason). Printed: p50, p99 and max
@@ -167,6 +168,17 @@ async def fire(port: int, requests: list[Request]) -> list[float]:
     )
 
 
+def fire_apart(port: int, requests: list[Request]) -> list[float]:
+    """fire() from a process of its own: this one serves the GitHub stand-in to the worker
+    from threads, which would hold the interpreter lock while the client waits to read."""
+    with multiprocessing.get_context("fork").Pool(1) as client:
+        return list(client.apply(_fire, (port, requests)))
+
+
+def _fire(port: int, requests: list[Request]) -> list[float]:
+    return asyncio.run(fire(port, requests))
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process and its children that exited (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -277,18 +289,20 @@ def main() -> None:
             service = Api(tmp, env, free_port(), redis_port)
             try:
                 service.start_redis()
-                for phase in phases:
-                    if phase == "busy":
+                # idle first; then the graders start, and the busy phases alternate round by
+                # round, so that each sees the graders' backlog at the same stage
+                graders: list[int] = []
+                for stage in (["idle"], phases[1:]):
+                    if stage != ["idle"]:
                         graders = start_graders(service, standin, tmp, args, burners)
-                    elif phase != "idle":
-                        for pid in graders:
-                            renice(pid, args.nice or 0)
                     for round_no in range(args.rounds):
-                        for variant in variants:
-                            measure(
-                                service, variant, args, f"{phase[:4]}{round_no}", phase, times, cpu
-                            )
-                            grading[phase].append(running_jobs(store_url))
+                        for phase in stage:
+                            for pid in graders:
+                                renice(pid, args.nice if phase != "busy" and args.nice else 0)
+                            for variant in variants:
+                                name = f"{phase[:4]}{phase[-2:].strip()}{round_no}"
+                                measure(service, variant, args, name, phase, times, cpu)
+                                grading[phase].append(running_jobs(store_url))
             finally:
                 for burner in burners:
                     burner.kill()
@@ -346,11 +360,11 @@ def measure(
     # path of a push once, as an api that has been running has
     ping = {"zen": "warm up", "hook_id": 1}
     warm = [request("ping", ping) for _ in range(4 * args.processes)]
-    asyncio.run(fire(service.api_port, warm + signed_pushes(f"warm-{tag}", 10)))
+    fire_apart(service.api_port, warm + signed_pushes(f"warm-{tag}", 10))
     time.sleep(1)  # and their jobs are published
     api = service.processes["api"].pid
     before = api_cpu_seconds(api)
-    times[(phase, variant)] += asyncio.run(fire(service.api_port, requests))
+    times[(phase, variant)] += fire_apart(service.api_port, requests)
     cpu[(phase, variant)] += api_cpu_seconds(api) - before
 
 
