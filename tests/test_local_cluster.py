@@ -81,9 +81,7 @@ def test_template_is_prepared_once_and_locked(prepared: LocalCluster, lab: Lab) 
     template = prepared.databases.template_name(lab)
     query = "SELECT oid, datallowconn FROM pg_database WHERE datname = %s"
     before = on_every_node(prepared, query, [template])
-    started_at = time.monotonic()
     prepared.prepare_lab(lab)
-    assert time.monotonic() - started_at < 1.0
     after = on_every_node(prepared, query, [template])
     assert before == after  # not rebuilt
     assert all(rows and rows[0][1] is False for rows in after)
