@@ -1,4 +1,4 @@
-"""The Celery app: `celery -A workers.celery_app worker --pool=solo`.
+"""The Celery app: `celery -A workers.celery_app worker --pool=threads` (sizing: docs/github-app.md).
 
 Design, for a deadline burst on one grading machine:
 
@@ -17,8 +17,8 @@ Design, for a deadline burst on one grading machine:
 * Staff re-runs go to the `staff` queue at the top priority; on Redis a lower priority
   number is fetched first across all of a worker's queues, so they jump the backlog.
 * Reliability: a task is acknowledged only when it ends (acks_late), requeued when its
-  worker dies (reject_on_worker_lost), and a worker takes one task at a time
-  (prefetch 1). A run is graded under a PostgreSQL advisory lock held by the grading
+  worker dies (reject_on_worker_lost), and each of a worker's threads takes one task at
+  a time (prefetch 1). A run is graded under a PostgreSQL advisory lock held by the grading
   connection: if the worker dies the lock goes with it and the redelivered task takes
   over; a duplicate of a task still running finds the lock taken and stops. The
   grading_runs row is unique per (repository, commit, lab, version): one stored grade.
