@@ -1,4 +1,4 @@
-"""The Celery app: `celery -A workers.celery_app worker --pool=threads` (sizing: docs/github-app.md).
+"""The Celery app: `celery -A workers.celery_app worker --pool=threads` (docs/github-app.md).
 
 Design, for a deadline burst on one grading machine:
 
