@@ -264,7 +264,8 @@ class _Exercise:
         try:
             graded = self.run(exercise)
         finally:
-            if graded is None or graded.limit != self._node_limit:  # a killed session is gone
+            # A session killed for memory is gone, and what it held with it.
+            if graded is None or self._node_limit is None or graded.limit != self._node_limit:
                 objects.restore()
         graded.own_statements = first.statements
         graded.on_reference = list(missing)
