@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import docker
 import psycopg
 import pytest
 from local_cluster_support import exercise, write_tiny_lab
@@ -31,29 +30,7 @@ from grader.run.execute import NodeRecovery, execute
 from grader.settings import Limits, Settings
 
 pytestmark = [pytest.mark.docker_engine, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    try:
-        engine = docker.from_env()
-        engine.ping()
-    except Exception as exc:  # any failure to reach an engine means: not here
-        pytest.skip(f"no Docker engine reachable: {exc}")
-    yield engine
-    engine.close()
-
-
-@pytest.fixture(scope="module")
-def image(client: Any, settings: Settings) -> str:
-    """The configured node image, present on the engine: an engine without it (and no registry
-    to pull from) is not a place to run these tests."""
-    name = settings.docker.image
-    try:
-        client.images.get(name)
-    except docker.errors.ImageNotFound:
-        pytest.skip(f"the Docker image {name} is not on the engine (scripts/docker-image)")
-    return name
+pytest_plugins = ["docker_engine_fixtures"]
 
 
 @pytest.fixture(scope="module")

@@ -23,27 +23,7 @@ from grader.settings import DockerCluster as DockerSettings
 from grader.settings import Settings
 
 pytestmark = [pytest.mark.docker_engine, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[Any]:
-    try:
-        engine = docker.from_env()
-        engine.ping()
-    except Exception as exc:  # any failure to reach an engine means: not here
-        pytest.skip(f"no Docker engine reachable: {exc}")
-    yield engine
-    engine.close()
-
-
-@pytest.fixture(scope="module")
-def image(client: Any) -> str:
-    name = Settings().docker.image
-    try:
-        client.images.get(name)
-    except docker.errors.ImageNotFound:
-        pytest.skip(f"the Docker image {name} is not on the engine (scripts/docker-image)")
-    return name
+pytest_plugins = ["docker_engine_fixtures"]
 
 
 def settings_for(**docker: Any) -> Settings:
