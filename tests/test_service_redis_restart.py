@@ -94,6 +94,11 @@ def test_pushes_survive_a_redis_restart_and_an_outage(
         "the first push's check run",
         worker=worker,
     )
+    # The outage starts once the task is acknowledged: a broker lost during the ack itself
+    # trips kombu (an AttributeError while it restores unacked messages) and the worker
+    # exits, for its supervisor to restart (docs/github-app.md); the task comes back then.
+    log = service.tmp / "worker-0.log"
+    wait_for(lambda: b"succeeded in" in log.read_bytes(), "the first task's ack", worker=worker)
 
     broker.kill()
     second = commit_example(service.student, "partial-mistakes", "Part 1 done")
