@@ -282,7 +282,7 @@ def test_a_node_killed_for_memory_ends_the_exercise_and_the_rest_runs_on_a_fresh
             for job in made:
                 cluster.end_job(job)
         # One kill can raise many oom events (the cgroup reports each failed reclaim): the
-        # statement ran once is shown by its one outcome (before the skipped one) and the two copies.
+        # statement ran once is shown by its one outcome before the skipped one, and two copies.
         assert recovery.watch.kills() > kills, "the engine reported the container's oom"
     finally:
         cluster.close()
