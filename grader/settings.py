@@ -5,7 +5,6 @@ Nested groups use a double underscore: GRADER_LIMITS__STATEMENT_SECONDS=5.
 
 from __future__ import annotations
 
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -36,8 +35,9 @@ class LocalCluster(BaseModel):
     """The embedded default: PostgreSQL nodes started from the installed server binaries."""
 
     pg_bin_dir: Path | None = None  # None: found with pg_config / the Debian layout
-    # Under the temp dir, not $HOME: nodes run as os_user, who cannot enter root's home.
-    base_dir: Path = Path(tempfile.gettempdir()) / "sql-lab-grader" / "clusters"
+    # None: in memory (/dev/shm) when it is a tmpfs with room, else under the temp dir (not
+    # $HOME: nodes run as os_user, who cannot enter root's home). See grader/cluster/local.
+    base_dir: Path | None = None
     os_user: str = "postgres"  # PostgreSQL refuses to run as root; nodes run as this user
     workers: int = 3
     first_port: int = 0  # 0: pick free ports

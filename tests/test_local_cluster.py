@@ -27,7 +27,7 @@ from local_cluster_support import (
 from grader.cluster.docker.cluster_health import probe_databases
 from grader.cluster.lab_databases import job_database_name
 from grader.cluster.local.binaries import OsUser, find_binaries
-from grader.cluster.local.cluster import LocalCluster, reap_stale
+from grader.cluster.local.cluster import LocalCluster, default_base_folder, reap_stale
 from grader.core.errors import InfrastructureError, LabError
 from grader.core.lab import Lab, default_lab_path, load_lab
 from grader.settings import Limits
@@ -75,6 +75,30 @@ def test_engine_matches_the_variant(cluster: LocalCluster) -> None:
     else:
         assert info.citus_version is None and info.workers == 0
         assert [n.role for n in cluster.nodes()] == ["coordinator"]
+
+
+def test_nodes_talk_without_tls(cluster: LocalCluster) -> None:
+    """Citus turns ssl on when its extension is created, unless told node connections go
+    without it: every handshake costs the job CPU, on loopback, for nothing."""
+    assert on_every_node(cluster, "SELECT current_setting('ssl')", []) == [
+        [("off",)]
+    ] * len(cluster.nodes())
+    if cluster.databases.has_citus:
+        assert admin_rows(node_dsn(cluster, 0), "SHOW citus.node_conninfo", []) == [
+            ("sslmode=disable",)
+        ]
+
+
+def test_nodes_live_in_memory_where_a_tmpfs_has_room(tmp_path: Path) -> None:
+    mounts = tmp_path / "mounts"
+    room = tmp_path / "shm"  # the test's disk stands in: it has the free space
+    room.mkdir()
+    mounts.write_text(f"tmpfs {room} tmpfs rw,nosuid,nodev 0 0\n", encoding="utf-8")
+    assert default_base_folder(room, mounts) == room / "sql-lab-grader" / "clusters"
+    mounts.write_text(f"/dev/vda {room} ext4 rw 0 0\n", encoding="utf-8")
+    on_disk = Path(tempfile.gettempdir()) / "sql-lab-grader" / "clusters"
+    assert default_base_folder(room, mounts) == on_disk
+    assert default_base_folder(tmp_path / "absent", tmp_path / "no-mounts") == on_disk
 
 
 def test_template_is_prepared_once_and_locked(prepared: LocalCluster, lab: Lab) -> None:
