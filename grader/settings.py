@@ -103,6 +103,10 @@ class Service(BaseModel):
     # a run whose worker died; one sweeper at a time, every sweep_interval_seconds.
     sweep_stale_seconds: float = 120.0
     sweep_interval_seconds: float = 20.0
+    # A grading worker runs at this CPU niceness, and so do the `local` nodes it starts: on a
+    # machine it shares with the api, a delivery is answered first and grading takes the
+    # rest of the CPU (0: the same priority as the api).
+    grading_niceness: int = Field(default=10, ge=0, le=19)
 
 
 class Dashboard(BaseModel):

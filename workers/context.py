@@ -30,6 +30,7 @@ from grader.store.db import connect
 from grader.store.migrate import apply_migrations
 from workers.dispatch import CeleryDispatcher
 from workers.job import Grader, GradingJob
+from workers.niceness import lower_priority
 from workers.sweeper import SweeperThread
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def _on_process_start(**_: object) -> None:
     if _sweeper is not None:
         return
     logs.configure(get_settings())
+    lower_priority(get_settings().service.grading_niceness)
     try:
         prepare_store()
         session()
