@@ -2,18 +2,23 @@
 
     .venv/bin/python bench/burst.py [--students 74] [--workers 2] [--concurrency N]
                                     [--pool threads|solo] [--no-faults] [--logs DIR]
+                                    [--niceness N]
 
 Everything is real except GitHub (the tests' stand-in, which checks every call against
-GitHub's OpenAPI): the api under uvicorn, Celery worker processes grading on their own
-local clusters (threads pool: each worker grades `--concurrency` jobs at once on its one
-cluster, the cores by default), a Redis server of the benchmark's own (it keeps nothing,
-so a restart loses every task it held), and the store in a new database on the local
-PostgreSQL.
+GitHub's OpenAPI, and serves clones with `git http-backend`; it runs at niceness 10, below
+the api, as GitHub's work is not done on the api's machine): the api under uvicorn, Celery
+worker processes grading on their own local clusters (threads pool: each worker grades
+`--concurrency` jobs at once on its one cluster, the cores by default; at the workers' own
+niceness, GRADER_SERVICE__GRADING_NICENESS), a Redis server of the benchmark's own (it keeps
+nothing, so a restart loses every task it held), and the store in a new database on the
+local PostgreSQL.
 
 The burst: one push per student repository within 8 seconds. Faults (unless --no-faults):
 Redis is killed and restarted 3 s into the burst, and the first worker seen grading is
-killed with SIGKILL and replaced. Meanwhile 100 further deliveries are sent at once, to
-measure how fast the api acknowledges while the workers are busy.
+killed with SIGKILL and replaced. Halfway through the burst, 100 further push deliveries
+(to repositories of no assignment: stored, nothing to grade) are sent at once from a
+process of its own on raw sockets (bench/raw_deliveries.py), to measure how fast the api
+acknowledges while the workers are busy.
 
 Printed: time from the first push until every check run is completed, push-to-check
 p50/p90, webhook p50/p99 under 100 concurrent deliveries, and lost and duplicated grades.
@@ -41,20 +46,18 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from github_standin import GitHubStandIn
+from raw_deliveries import ORG, fire_apart, push_payload, signed_pushes
 from service_support import (
     APP_ID,
     SECRET,
     WorkRepo,
-    adapt,
     delivery_headers,
-    example,
     rsa_key_pair,
 )
 
 from grader.core.lab import default_lab_path
 
 ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-ORG = "classroom-org"
 EXAMPLES = ("complete", "partial-mistakes", "french-crlf", "template-untouched")
 
 
@@ -182,19 +185,14 @@ async def deliver(client: httpx.AsyncClient, event: str, payload: dict[str, obje
     return elapsed
 
 
-def push_payload(name: str, sha: str) -> dict[str, object]:
-    template = example("push/with-new-branch.payload.json")
-    payload: dict[str, object] = adapt(
-        template, name, ref="refs/heads/main", after=sha, before="0" * 40, created=True
-    )
-    return payload
-
-
 async def burst(service: Service, standin: GitHubStandIn, heads: dict[str, str],
                 faults: bool) -> dict[str, float]:
     pushed: dict[str, float] = {}
     done: dict[str, float] = {}
     spacing = 8.0 / max(1, len(heads))
+    # Pushes to repositories of no assignment: the path of a student's push up to the
+    # store, signed beforehand, without adding grading work to the burst.
+    visitors = signed_pushes("visitor", 100, organisation="visiting-org")
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{service.api_port}",
                                  timeout=30) as client:
         start = time.monotonic()
@@ -209,9 +207,9 @@ async def burst(service: Service, standin: GitHubStandIn, heads: dict[str, str],
                 service.start_redis()
                 killed_redis = True
             if i == len(heads) // 2:
-                ping = example("ping/payload.json")
-                concurrent = await asyncio.gather(
-                    *(deliver(client, "ping", ping) for _ in range(100))
+                # from a process of its own, on raw sockets: this one serves GitHub's part
+                concurrent = await asyncio.to_thread(
+                    fire_apart, service.api_port, visitors
                 )
         while len(done) < len(heads) and time.monotonic() - start < 600:
             for state in list(standin.check_runs.values()):
@@ -262,6 +260,7 @@ def main() -> None:
     parser.add_argument("--pool", choices=("threads", "solo"), default="threads")
     parser.add_argument("--concurrency", type=int, help="jobs at once per worker (threads)")
     parser.add_argument("--no-faults", action="store_true")
+    parser.add_argument("--niceness", type=int, help="the workers' (default: the setting's)")
     parser.add_argument("--logs", type=Path, help="copy the api's and workers' logs here")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="grader-burst-"))
@@ -277,7 +276,7 @@ def main() -> None:
         f'[[assignment]]\norganisation = "{ORG}"\nrepository_prefix = "tp-distributed-"\n'
         'lab = "mediai"\ndeadline = 2099-01-01T00:00:00Z\n', encoding="utf-8")
     try:
-        with GitHubStandIn(tmp / "hosted", APP_ID, public) as standin:
+        with GitHubStandIn(tmp / "hosted", APP_ID, public, niceness=10) as standin:
             print(f"building {args.students} student repositories ...", flush=True)
             heads = build_repos(standin, tmp, args.students)
             redis_port = free_port()
@@ -296,6 +295,8 @@ def main() -> None:
                 "GRADER_SERVICE__SWEEP_INTERVAL_SECONDS": "2",
                 "GRADER_SERVICE__VISIBILITY_TIMEOUT_SECONDS": "30",
             }
+            if args.niceness is not None:
+                env["GRADER_SERVICE__GRADING_NICENESS"] = str(args.niceness)
             service = Service(tmp, env, free_port(), redis_port, args.pool, args.concurrency)
             try:
                 service.start_redis()

@@ -30,7 +30,6 @@ import argparse
 import asyncio
 import contextlib
 import importlib.util
-import json
 import multiprocessing
 import os
 import shutil
@@ -52,12 +51,10 @@ from burst import (
     deliver,
     free_port,
     percentile,
-    push_payload,
 )
 from github_standin import GitHubStandIn
-from service_support import APP_ID, SECRET, delivery_headers, rsa_key_pair
-
-Request = bytes  # one whole HTTP/1.1 request
+from raw_deliveries import fire_apart, push_payload, request, signed_pushes
+from service_support import APP_ID, SECRET, rsa_key_pair
 
 
 @dataclass(frozen=True)
@@ -114,69 +111,6 @@ class Api(Service):
                 if self.processes["api"].poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"the api did not start: see {self.tmp / 'api.log'}") from exc
                 time.sleep(0.1)
-
-
-def request(event: str, payload: dict[str, object]) -> Request:
-    body = json.dumps(payload).encode()
-    headers = delivery_headers(event, body, str(uuid.uuid4()))
-    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-    return (
-        f"POST /webhooks/github HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n{head}"
-        f"Content-Length: {len(body)}\r\n\r\n"
-    ).encode() + body
-
-
-def signed_pushes(tag: str, count: int) -> list[Request]:
-    """Push deliveries to repositories nobody pushed to before, signed as GitHub signs."""
-    return [
-        request(
-            "push",
-            push_payload(f"{ORG}/tp-distributed-hook-{tag}-{i:03d}", uuid.uuid4().hex + "0" * 8),
-        )
-        for i in range(count)
-    ]
-
-
-async def fire(port: int, requests: list[Request]) -> list[float]:
-    """Seconds from writing each request to reading the end of its answer."""
-    connections = [await asyncio.open_connection("127.0.0.1", port) for _ in requests]
-    await asyncio.sleep(0.2)  # the api accepts them all before the burst
-
-    async def one(
-        reader: asyncio.StreamReader, writer: asyncio.StreamWriter, data: Request
-    ) -> float:
-        started = time.perf_counter()
-        writer.write(data)
-        head = await reader.readuntil(b"\r\n\r\n")
-        status = head.split(b" ", 2)[1]
-        length = next(
-            int(line.split(b":", 1)[1])
-            for line in head.split(b"\r\n")
-            if line.lower().startswith(b"content-length:")
-        )
-        body = await reader.readexactly(length)
-        elapsed = time.perf_counter() - started
-        writer.close()
-        if status not in (b"200", b"202"):
-            raise SystemExit(f"the api answered {status.decode()}: {body[:200]!r}")
-        return elapsed
-
-    return list(
-        await asyncio.gather(
-            *(one(r, w, d) for (r, w), d in zip(connections, requests, strict=True))
-        )
-    )
-
-
-def fire_apart(port: int, requests: list[Request]) -> list[float]:
-    """fire() from a process of its own: this one serves the GitHub stand-in to the worker
-    from threads, which would hold the interpreter lock while the client waits to read."""
-    with multiprocessing.get_context("fork").Pool(1) as client:
-        return list(client.apply(_fire, (port, requests)))
-
-
-def _fire(port: int, requests: list[Request]) -> list[float]:
-    return asyncio.run(fire(port, requests))
 
 
 def cpu_seconds(pid: int) -> float:
