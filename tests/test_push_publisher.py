@@ -1,10 +1,14 @@
-"""The api's push publisher: push tasks reach the real Redis queues after the request, a
-push whose task could not be published goes back to the sweeper at once, and staff's jobs
-are sent before send() returns. Real store and Redis; waits poll, nothing is timed."""
+"""The api's push publisher: push tasks reach the real Redis queues after the request, from
+a process of their own that is replaced when it dies, a push whose task could not be
+published goes back to the sweeper at once, and staff's jobs are sent before send()
+returns. Real store and Redis; waits poll, nothing is timed."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -22,6 +26,7 @@ from grader.store.deliveries import record_delivery
 from grader.store.repositories import save_repository
 from workers.celery_app import make_celery
 from workers.dispatch import GRADE_PUSH
+from workers.publisher_process import PublisherProcess
 from workers.push_publisher import PushPublisher
 from workers.routing import all_queues
 from workers.sweeper import sweep
@@ -107,6 +112,42 @@ def test_pushes_reach_the_real_queue_after_send_returns(
     found: list[int] = []
     eventually(lambda: bool(found.extend(queued(settings))) or len(found) == 2, "both tasks")
     assert found == ids
+
+
+def test_a_publishing_process_that_died_is_replaced(
+    conn: Connection, store_url: str, redis_db: str
+) -> None:
+    settings = Settings(database_url=store_url, redis_url=redis_db, service=Service(shard_queues=2))
+    courier = PublisherProcess(settings)
+    assert courier.pid is None  # nothing to publish yet: no process
+    first, second = (stored_push(conn, sha * 40) for sha in "ab")
+    courier.publish([Job("push", first, REPO)])
+    child = courier.pid
+    assert child is not None and child != os.getpid()
+    found: list[int] = []
+    eventually(lambda: bool(found.extend(queued(settings))) or found == [first], "the first")
+    os.kill(child, signal.SIGKILL)
+    eventually(lambda: courier.pid is None, "the child's death seen")
+    courier.publish([Job("push", second, REPO)])
+    assert courier.pid not in (None, child)
+    eventually(lambda: bool(found.extend(queued(settings))) or found == [first, second], "both")
+    courier.close()
+    assert courier.pid is None
+
+
+def test_a_push_the_process_cannot_publish_goes_back_to_the_sweeper(
+    conn: Connection, store_url: str
+) -> None:
+    with socket.socket() as closed:  # a port nobody listens on: Redis is away
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    settings = Settings(database_url=store_url, redis_url=f"redis://127.0.0.1:{port}/0")
+    publisher = PushPublisher.from_settings(settings)
+    push = stored_push(conn, "a" * 40)
+    pushes.mark_enqueued(conn, push)  # as the push writer does, in the push's transaction
+    publisher.send(Job("push", push, REPO))
+    publisher.close()  # waits for the process, which tried and gave it back
+    assert pushes.get_push(conn, push).enqueued_at is None
 
 
 def test_a_push_not_published_goes_back_to_the_sweeper(conn: Connection, store_url: str) -> None:
