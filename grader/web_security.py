@@ -14,7 +14,7 @@ except the dashboard's static files.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -77,11 +77,16 @@ class SecurityHeaders:
 
 
 class SecuredApp(FastAPI):
-    """A FastAPI app whose outermost layer is SecurityHeaders."""
+    """A FastAPI app whose outermost layer is SecurityHeaders; `first_layers` wrap the
+    framework's own stack, inside it (a route answered before the framework's routing)."""
 
     def __init__(self, *, form_targets: Sequence[str] = (), **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.form_targets = list(form_targets)
+        self.first_layers: list[Callable[[ASGIApp], ASGIApp]] = []
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack(), form_targets=self.form_targets)
+        stack = super().build_middleware_stack()
+        for layer in reversed(self.first_layers):
+            stack = layer(stack)
+        return SecurityHeaders(stack, form_targets=self.form_targets)
