@@ -205,13 +205,13 @@ def test_a_delivery_the_store_refuses_fails_alone(
 ) -> None:
     good = [push(f"tp-distributed-d{i}", f"{i}" * 40, f"d-{i}") for i in range(3)]
     bad = push("tp-distributed-eve", "e" * 40, "d-bad")
-    # JSON may escape a NUL character; the store's jsonb cannot hold one
+    # JSON may escape a NUL character; the store's text columns cannot hold one
     bad = BranchPush(
         bad.delivery_id,
         bad.received_at,
         None,
-        bad.payload_json.replace('"ref"', '"\\u0000": 1, "ref"', 1),
-        bad.event,
+        bad.payload_json.replace("refs/heads/main", "refs/heads/ma\\u0000in", 1),
+        bad.event.model_copy(update={"ref": "refs/heads/ma\x00in"}),
     )
 
     async def run() -> list[Intake | BaseException]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json
 
 from grader.store.db import Connection
 
@@ -28,7 +28,7 @@ def record_delivery(
     row = conn.execute(
         "INSERT INTO deliveries (delivery_id, event, action, received_at, payload)"
         " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (delivery_id) DO NOTHING RETURNING id",
-        (delivery_id, event, action, received_at, Jsonb(payload)),
+        (delivery_id, event, action, received_at, Json(payload)),
     ).fetchone()
     return row is not None
 
@@ -44,7 +44,7 @@ def record_deliveries(
     # literal character by character, which cost more than storing it.
     stored = conn.execute(
         "INSERT INTO deliveries (delivery_id, event, action, received_at, payload)"
-        " SELECT i, e, a, r, p::jsonb FROM unnest(%b::text[], %b::text[], %b::text[],"
+        " SELECT i, e, a, r, p::json FROM unnest(%b::text[], %b::text[], %b::text[],"
         " %b::timestamptz[], %b::text[]) AS d(i, e, a, r, p)"
         " ON CONFLICT (delivery_id) DO NOTHING RETURNING delivery_id",
         (ids, events, actions, times, payloads),
