@@ -2,9 +2,10 @@
 
 At a deadline the api takes a hundred deliveries at once, and one process answers them one
 interpreter lock at a time: the last answer waits for the CPU spent on all the others. Of a
-delivery's CPU in the api, the framework took 40%: FastAPI walks every dashboard route to
-match one (its route table's version is summed over all of them, twice a request), then
-nine middleware layers. The webhook needs none of them: it reads its body itself, checks
+delivery's CPU in the api, the framework took a fifth (450 us a delivery with it, 360 us
+without, the store's part included): FastAPI walks every dashboard route to match one (its
+route table's version is summed over all of them, twice a request), then nine middleware
+layers. The webhook needs none of them: it reads its body itself, checks
 its signature, and answers JSON. This layer sits inside SecurityHeaders, so its answers
 carry the same headers; the route stays registered with FastAPI for the OpenAPI document.
 """
